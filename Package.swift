@@ -1,0 +1,45 @@
+// swift-tools-version:5.9
+import PackageDescription
+
+// Targets, one concern each:
+//   CDNNL, COpenBLAS        system libraries (Debian: libdnnl-dev, libopenblas-dev)
+//   SCNKernels              raw-pointer CPU kernels: oneDNN primitives, GEMM, thread pool, buffer pool
+//   SCNTensor               Tensor, reverse-mode autograd tape, differentiable ops, reference kernels
+//   SCNLayers               Module (reflection-based parameter tree), layers, ResNet, optimizers, schedules
+//   SCNFormats              safetensors reading and writing
+//   scn                     the command-line tool
+let optimize: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-wmo"], .when(configuration: .release))]
+
+let package = Package(
+    name: "SelfCureNetwork",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "scn", targets: ["scn"]),
+        .library(name: "SCNTensor", targets: ["SCNTensor"]),
+        .library(name: "SCNLayers", targets: ["SCNLayers"]),
+        .library(name: "SCNFormats", targets: ["SCNFormats"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .systemLibrary(name: "CDNNL", path: "Sources/CDNNL"),
+        .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas"),
+        .target(name: "SCNKernels", dependencies: ["CDNNL", "COpenBLAS"], swiftSettings: optimize),
+        .target(name: "SCNTensor", dependencies: ["SCNKernels"], swiftSettings: optimize),
+        .target(name: "SCNFormats", dependencies: ["SCNTensor"], swiftSettings: optimize),
+        .target(name: "SCNLayers", dependencies: ["SCNTensor", "SCNFormats"], swiftSettings: optimize),
+        .executableTarget(
+            name: "scn",
+            dependencies: [
+                "SCNLayers", "SCNTensor", "SCNFormats", "SCNKernels",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: optimize),
+        .testTarget(name: "SCNTensorTests", dependencies: ["SCNTensor", "SCNFormats"],
+                    resources: [.copy("Fixtures")]),
+        .testTarget(name: "SCNLayersTests", dependencies: ["SCNLayers", "SCNTensor", "SCNFormats"],
+                    resources: [.copy("Fixtures")]),
+        .testTarget(name: "SCNFormatsTests", dependencies: ["SCNFormats", "SCNTensor"]),
+    ]
+)

@@ -1,0 +1,21 @@
+import COpenBLAS
+
+/// Row-major single-precision matrix products through OpenBLAS.
+public enum MatrixMultiply {
+    /// `c[m,n] = alpha * op(a) * op(b) + beta * c`, with `op(a)` `[m,k]` and `op(b)` `[k,n]`;
+    /// `a` is stored `[m,k]` (or `[k,m]` when `transposeA`), `b` `[k,n]` (or `[n,k]` when `transposeB`).
+    public static func gemm(transposeA: Bool = false, transposeB: Bool = false, m: Int, n: Int, k: Int,
+                            alpha: Float = 1, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
+                            beta: Float = 0, c: UnsafeMutablePointer<Float>) {
+        guard m > 0, n > 0 else { return }
+        if k == 0 {
+            if beta == 0 { c.update(repeating: 0, count: m * n) } else if beta != 1 {
+                for i in 0..<(m * n) { c[i] *= beta }
+            }
+            return
+        }
+        cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+                    blasint(m), blasint(n), blasint(k), alpha, a, blasint(transposeA ? m : k),
+                    b, blasint(transposeB ? k : n), beta, c, blasint(n))
+    }
+}
