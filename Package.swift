@@ -36,10 +36,11 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: optimize),
-        .testTarget(name: "SCNTensorTests", dependencies: ["SCNTensor", "SCNFormats"],
+        .target(name: "SCNTestSupport", dependencies: ["SCNTensor", "SCNFormats"], path: "Tests/SCNTestSupport"),
+        .testTarget(name: "SCNTensorTests", dependencies: ["SCNTensor", "SCNKernels", "SCNFormats", "SCNTestSupport"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "SCNLayersTests", dependencies: ["SCNLayers", "SCNTensor", "SCNFormats"],
+        .testTarget(name: "SCNLayersTests", dependencies: ["SCNLayers", "SCNTensor", "SCNFormats", "SCNTestSupport"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "SCNFormatsTests", dependencies: ["SCNFormats", "SCNTensor"]),
+        .testTarget(name: "SCNFormatsTests", dependencies: ["SCNFormats", "SCNTensor", "SCNTestSupport"]),
     ]
 )

@@ -34,14 +34,21 @@ public final class ThreadPool: @unchecked Sendable {
             condition.lock()
             while generation == seen { condition.wait() }
             seen = generation
-            let body = job!
-            condition.unlock()
-            body(worker)
+            runCurrentJob(worker)
             condition.lock()
             pending -= 1
             if pending == 0 { condition.broadcast() }
             condition.unlock()
         }
+    }
+
+    /// Calls the current job with the lock held on entry and released on exit; the job's reference
+    /// ends with this call, before the caller can see the work as done (`withoutActuallyEscaping`).
+    @inline(never)
+    private func runCurrentJob(_ worker: Int) {
+        let body = job!
+        condition.unlock()
+        body(worker)
     }
 
     /// Runs `body(t)` once for every thread index `t` in `0..<threadCount`, the caller taking `t == 0`.

@@ -1,0 +1,114 @@
+import SCNKernels
+import SCNTensor
+import SCNTestSupport
+import XCTest
+
+/// The library-backed kernels (oneDNN, OpenBLAS) against the plain loops in `ReferenceKernels`, over
+/// shapes like ResNet's (strides, 1x1 projections, odd sizes, the 7x7 stem).
+final class KernelsMatchReferenceTests: XCTestCase {
+    private var generator = RandomGenerator(seed: 21)
+
+    private func random(_ shape: [Int]) -> Tensor { Tensor.normal(shape, generator: &generator) }
+
+    func testConvolutionForwardAndBackward() {
+        let cases: [(x: [Int], w: [Int], stride: Int, pad: Int, bias: Bool)] = [
+            ([2, 3, 9, 9], [8, 3, 7, 7], 2, 3, false),
+            ([2, 16, 6, 6], [16, 16, 3, 3], 1, 1, false),
+            ([1, 16, 7, 5], [32, 16, 3, 3], 2, 1, true),
+            ([3, 16, 6, 6], [32, 16, 1, 1], 2, 0, false),
+            ([2, 5, 4, 4], [3, 5, 2, 2], 1, 0, true),
+        ]
+        for c in cases {
+            let x = random(c.x), w = random(c.w), b = c.bias ? random([c.w[0]]) : nil
+            x.requiresGrad = true
+            w.requiresGrad = true
+            b?.requiresGrad = true
+            let y = conv2d(x, weight: w, bias: b, stride: (c.stride, c.stride), padding: (c.pad, c.pad))
+            let reference = ReferenceKernels.convolution(x: x.scalars, xShape: c.x, w: w.scalars, wShape: c.w,
+                                                         bias: b?.scalars, stride: (c.stride, c.stride), padding: (c.pad, c.pad))
+            assertClose(y, Tensor(reference.y, shape: reference.shape), tolerance: 1e-4, "conv forward \(c)")
+            let dy = random(reference.shape)
+            y.backward(seed: dy)
+            let grads = ReferenceKernels.convolutionBackward(x: x.scalars, xShape: c.x, w: w.scalars, wShape: c.w,
+                                                             dy: dy.scalars, stride: (c.stride, c.stride), padding: (c.pad, c.pad))
+            assertClose(x.grad!, Tensor(grads.dx, shape: c.x), tolerance: 1e-4, "conv dx \(c)")
+            assertClose(w.grad!, Tensor(grads.dw, shape: c.w), tolerance: 1e-4, "conv dw \(c)")
+            if let b { assertClose(b.grad!, Tensor(grads.db, shape: [c.w[0]]), tolerance: 1e-4, "conv db \(c)") }
+        }
+    }
+
+    func testBFloat16ConvolutionStaysCloseToFloat32() {
+        let x = random([4, 16, 8, 8]), w = random([32, 16, 3, 3])
+        x.requiresGrad = true
+        w.requiresGrad = true
+        let y32 = conv2d(x, weight: w, padding: (1, 1))
+        let y16 = conv2d(x, weight: w, padding: (1, 1), precision: .bfloat16)
+        // bf16 keeps 8 bits of mantissa: relative error about 2^-8 per product, accumulated in f32.
+        let scale = y32.scalars.map(abs).max()!
+        XCTAssertLessThan(maximumDifference(y32.scalars, y16.scalars) / scale, 0.03)
+        let dy = random(y32.shape)
+        y16.backward(seed: dy)
+        let dx16 = x.grad!.scalars, dw16 = w.grad!.scalars
+        x.grad = nil
+        w.grad = nil
+        y32.backward(seed: dy)
+        XCTAssertLessThan(maximumDifference(x.grad!.scalars, dx16) / x.grad!.scalars.map(abs).max()!, 0.03)
+        XCTAssertLessThan(maximumDifference(w.grad!.scalars, dw16) / w.grad!.scalars.map(abs).max()!, 0.03)
+    }
+
+    func testBatchNormForwardAndBackward() {
+        for shape in [[4, 16, 5, 5], [2, 3, 7, 3], [8, 64, 1, 1]] {
+            let c = shape[1]
+            let x = random(shape), weight = random([c]), bias = random([c])
+            x.requiresGrad = true
+            weight.requiresGrad = true
+            bias.requiresGrad = true
+            let y = batchNorm(x, weight: weight, bias: bias, runningMean: .zeros([c]), runningVariance: .ones([c]),
+                              training: true)
+            let reference = ReferenceKernels.batchNorm(x: x.scalars, shape: shape, weight: weight.scalars,
+                                                       bias: bias.scalars, epsilon: 1e-5)
+            assertClose(y, Tensor(reference.y, shape: shape), tolerance: 1e-4, "bn forward \(shape)")
+            let dy = random(shape)
+            y.backward(seed: dy)
+            let grads = ReferenceKernels.batchNormBackward(x: x.scalars, shape: shape, weight: weight.scalars,
+                                                           dy: dy.scalars, epsilon: 1e-5)
+            assertClose(x.grad!, Tensor(grads.dx, shape: shape), tolerance: 2e-4, "bn dx \(shape)")
+            assertClose(weight.grad!, Tensor(grads.dweight, shape: [c]), tolerance: 1e-4, "bn dweight \(shape)")
+            assertClose(bias.grad!, Tensor(grads.dbias, shape: [c]), tolerance: 1e-4, "bn dbias \(shape)")
+        }
+    }
+
+    func testMaxPoolForwardAndBackward() {
+        let shape = [2, 8, 9, 7]
+        let x = random(shape)
+        x.requiresGrad = true
+        let y = maxPool2d(x, kernel: (3, 3), stride: (2, 2), padding: (1, 1))
+        let reference = ReferenceKernels.maxPool(x: x.scalars, shape: shape, kernel: (3, 3), stride: (2, 2), padding: (1, 1))
+        assertClose(y, Tensor(reference.y, shape: reference.shape), tolerance: 0, "maxpool forward")
+        let dy = random(reference.shape)
+        y.backward(seed: dy)
+        var dx = [Float](repeating: 0, count: x.count)
+        for (o, i) in reference.argmax.enumerated() { dx[i] += dy.scalars[o] }
+        assertClose(x.grad!, Tensor(dx, shape: shape), tolerance: 1e-6, "maxpool dx")
+    }
+
+    func testMatrixMultiplyShapes() {
+        for (m, k, n) in [(1, 1, 1), (7, 13, 5), (64, 512, 7), (3, 1, 4)] {
+            let a = random([m, k]), b = random([k, n])
+            assertClose(matmul(a, b), Tensor(ReferenceKernels.matrixProduct(a.scalars, b.scalars, m: m, k: k, n: n), shape: [m, n]),
+                        tolerance: 1e-5, "matmul \(m)x\(k)x\(n)")
+        }
+    }
+
+    func testThreadPoolCoversEveryIndexOnce() {
+        let pool = ThreadPool(threadCount: 3)
+        for count in [0, 1, 5, 100_000] {
+            var hits = [Int](repeating: 0, count: count)
+            hits.withUnsafeMutableBufferPointer { buffer in
+                let p = buffer.baseAddress
+                pool.parallelFor(count, minimumChunk: 7) { range in for i in range { p![i] += 1 } }
+            }
+            XCTAssertTrue(hits.allSatisfy { $0 == 1 }, "count \(count)")
+        }
+    }
+}
