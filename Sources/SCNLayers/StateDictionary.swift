@@ -38,7 +38,7 @@ extension Module {
         let integerKeys = Set(namedIntegerBuffers().map(\.0))
         error.unexpected = tensors.keys.filter { !ownKeys.contains($0) && !ignoring.contains($0) && !integerKeys.contains($0) }.sorted()
         guard error.missing.isEmpty, error.unexpected.isEmpty, error.mismatched.isEmpty else { throw error }
-        for (key, tensor) in own { if let value = tensors[key] { tensor.assign(value) } }
+        for (key, tensor) in own where !ignoring.contains(key) { if let value = tensors[key] { tensor.assign(value) } }
         func setIntegers(_ module: Module, prefix: String) {
             if let holder = module as? IntegerBufferHolding {
                 for (name, _) in holder.integerBuffers {

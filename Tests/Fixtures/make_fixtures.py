@@ -80,7 +80,7 @@ for k in list(out):
         out[k] = out[k].float()
 save_file(out, os.path.join(root, "SCNTensorTests/Fixtures/ops.safetensors"), metadata={"generator": "make_fixtures.py"})
 
-# A narrow ResNet-18 (width 8) on 24x24 inputs: forward, gradients, and 10 SGD steps.
+# A narrow ResNet-18 (width 8): forward and gradients on 24x24 inputs (ImageNet stem), 10 SGD steps.
 torch.manual_seed(1)
 model = ResNet(18, num_classes=7, width=8, stem="imagenet")
 res = {f"init.{k}": v.clone() for k, v in model.state_dict().items()}
@@ -97,12 +97,18 @@ with torch.no_grad():
     res["eval_logits"] = model(x)
 model.train()
 
-model.load_state_dict({k[5:]: v for k, v in res.items() if k.startswith("init.")})
-opt = torch.optim.SGD(model.parameters(), lr=0.02, momentum=0.9, weight_decay=5e-4, nesterov=True)
+# The SGD run uses the small stem (3x3/1, no max pool) on 16x16 inputs: there PyTorch's own float32 and
+# float64 runs agree to 1e-6 over 10 steps, while max-pool ties make the ImageNet stem chaotic (float32 and
+# float64 differ by 0.15 at step 8), so only a well-conditioned run can test the engine's numbers.
+torch.manual_seed(3)
+model = ResNet(18, num_classes=7, width=8, stem="small")
+for k, v in model.state_dict().items():
+    res[f"sgd_init.{k}"] = v.clone()
+opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, weight_decay=5e-4, nesterov=True)
 losses = []
 for step in range(10):
-    xb = torch.randn(4, 3, 24, 24)
-    yb = torch.randint(0, 7, (4,))
+    xb = torch.randn(8, 3, 16, 16)
+    yb = torch.randint(0, 7, (8,))
     res[f"sgd.x{step}"], res[f"sgd.y{step}"] = xb, yb
     opt.zero_grad()
     loss = F.cross_entropy(model(xb), yb)
