@@ -69,6 +69,7 @@ public enum ConvolutionKernel {
     public static func forward(_ g: ConvolutionGeometry, precision: ConvolutionPrecision = .float32,
                                input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                                bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>) {
+        FLOPCounter.add(g.forwardFLOPs)
         plan(g, precision, bias != nil).forward(input: input, weight: weight, bias: bias, output: output)
     }
 

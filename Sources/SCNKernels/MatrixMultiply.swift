@@ -8,6 +8,7 @@ public enum MatrixMultiply {
                             alpha: Float = 1, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
                             beta: Float = 0, c: UnsafeMutablePointer<Float>) {
         guard m > 0, n > 0 else { return }
+        FLOPCounter.add(2 * Double(m) * Double(n) * Double(k))
         if k == 0 {
             if beta == 0 { c.update(repeating: 0, count: m * n) } else if beta != 1 {
                 for i in 0..<(m * n) { c[i] *= beta }
@@ -17,5 +18,24 @@ public enum MatrixMultiply {
         cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
                     blasint(m), blasint(n), blasint(k), alpha, a, blasint(transposeA ? m : k),
                     b, blasint(transposeB ? k : n), beta, c, blasint(n))
+    }
+}
+
+/// Counts the floating-point operations of convolutions and matrix products while enabled (one
+/// multiply-add is 2 FLOPs), for reporting achieved GFLOP/s. Off by default; not thread-safe.
+public enum FLOPCounter {
+    nonisolated(unsafe) private static var total: Double = 0
+    nonisolated(unsafe) private static var enabled = false
+
+    @inline(__always)
+    static func add(_ flops: Double) { if enabled { total += flops } }
+
+    /// The FLOPs of the convolutions and matrix products that `body` runs.
+    public static func counting(_ body: () -> Void) -> Double {
+        total = 0
+        enabled = true
+        body()
+        enabled = false
+        return total
     }
 }
