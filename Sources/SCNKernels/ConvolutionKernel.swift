@@ -70,15 +70,19 @@ public enum ConvolutionKernel {
                                input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                                bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>) {
         FLOPCounter.add(g.forwardFLOPs)
-        plan(g, precision, bias != nil).forward(input: input, weight: weight, bias: bias, output: output)
+        KernelProfiler.measure("conv forward") {
+            plan(g, precision, bias != nil).forward(input: input, weight: weight, bias: bias, output: output)
+        }
     }
 
     /// `inputGradient[N,H,W,I]` from `outputGradient[N,Ho,Wo,O]` and `weight[O,I,kH,kW]` (overwrites).
     public static func backwardData(_ g: ConvolutionGeometry, precision: ConvolutionPrecision = .float32,
                                     outputGradient: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                                     inputGradient: UnsafeMutablePointer<Float>) {
-        plan(g, precision, false).backwardData(outputGradient: outputGradient, weight: weight,
-                                              inputGradient: inputGradient)
+        KernelProfiler.measure("conv backward data") {
+            plan(g, precision, false).backwardData(outputGradient: outputGradient, weight: weight,
+                                                  inputGradient: inputGradient)
+        }
     }
 
     /// `weightGradient[O,I,kH,kW]` and `biasGradient[O]` from `input` and `outputGradient` (overwrites).
@@ -86,8 +90,10 @@ public enum ConvolutionKernel {
                                        input: UnsafePointer<Float>, outputGradient: UnsafePointer<Float>,
                                        weightGradient: UnsafeMutablePointer<Float>,
                                        biasGradient: UnsafeMutablePointer<Float>?) {
-        plan(g, precision, biasGradient != nil).backwardWeights(
-            input: input, outputGradient: outputGradient, weightGradient: weightGradient, biasGradient: biasGradient)
+        KernelProfiler.measure("conv backward weights") {
+            plan(g, precision, biasGradient != nil).backwardWeights(
+                input: input, outputGradient: outputGradient, weightGradient: weightGradient, biasGradient: biasGradient)
+        }
     }
 }
 

@@ -66,10 +66,13 @@ public final class BatchNorm2d: Module, Layer, IntegerBufferHolding {
     public var integerBuffers: [(String, Int)] { [("num_batches_tracked", batchesTracked)] }
     public func setIntegerBuffer(_ name: String, _ value: Int) { if name == "num_batches_tracked" { batchesTracked = value } }
 
-    public func callAsFunction(_ x: Tensor) -> Tensor {
-        if isTraining && GradientMode.isEnabled { batchesTracked += 1 }
+    public func callAsFunction(_ x: Tensor) -> Tensor { callAsFunction(x, applyingReLU: false) }
+
+    /// Normalizes `x`, then applies ReLU in the same pass when `applyingReLU`.
+    public func callAsFunction(_ x: Tensor, applyingReLU: Bool) -> Tensor {
+        if isTraining { batchesTracked += 1 }
         return batchNorm(x, weight: weight, bias: bias, runningMean: runningMean, runningVariance: runningVar,
-                         training: isTraining, momentum: momentum, epsilon: epsilon)
+                         training: isTraining, momentum: momentum, epsilon: epsilon, applyingReLU: applyingReLU)
     }
 }
 

@@ -24,8 +24,8 @@ public final class BasicBlock: Module, Layer {
     }
 
     public func callAsFunction(_ x: Tensor) -> Tensor {
-        let y = bn2(conv2(relu(bn1(conv1(x)))))
-        return relu(y + (downsample?(x) ?? x))
+        let y = bn2(conv2(bn1(conv1(x), applyingReLU: true)))
+        return reluOfSum(y, downsample?(x) ?? x)
     }
 }
 
@@ -105,7 +105,7 @@ public final class ResNet: Module, Layer {
 
     /// The pooled features `[N, featureCount]` of images `[N, C, H, W]`.
     public func features(_ x: Tensor) -> Tensor {
-        var h = relu(bn1(conv1(x)))
+        var h = bn1(conv1(x), applyingReLU: true)
         if stem == .imageNet { h = maxPool2d(h, kernel: (3, 3), stride: (2, 2), padding: (1, 1)) }
         h = layer4(layer3(layer2(layer1(h))))
         return globalAveragePool(h)

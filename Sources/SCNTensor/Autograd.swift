@@ -49,7 +49,7 @@ extension Tensor {
         precondition(initial.shape == shape, "backward(): seed shape \(initial.shape) for tensor \(shape)")
 
         // Topological order by an iterative depth-first search.
-        var order: [Tensor] = []
+        var order: [Tensor?] = []
         var visited = Set<ObjectIdentifier>()
         var stack: [(Tensor, Bool)] = [(self, false)]
         while let (tensor, expanded) = stack.popLast() {
@@ -63,7 +63,11 @@ extension Tensor {
 
         var gradients: [ObjectIdentifier: Tensor] = [ObjectIdentifier(self): initial.matchingFormat(of: self)]
         GradientMode.withoutGradients {
-            for tensor in order.reversed() {
+            // Each entry is dropped once processed, so an intermediate result's storage is freed as soon
+            // as no later backward rule needs it.
+            for position in stride(from: order.count - 1, through: 0, by: -1) {
+                let tensor = order[position]!
+                order[position] = nil
                 guard let gradient = gradients.removeValue(forKey: ObjectIdentifier(tensor)) else { continue }
                 guard let function = tensor.gradientFunction else {
                     if let existing = tensor.grad {
@@ -73,7 +77,7 @@ extension Tensor {
                     }
                     continue
                 }
-                let inputGradients = function.backward!(gradient)
+                let inputGradients = KernelProfiler.measure("backward \(function.name)") { function.backward!(gradient) }
                 precondition(inputGradients.count == function.inputs.count,
                              "\(function.name) backward returned \(inputGradients.count) gradients")
                 for (input, g) in zip(function.inputs, inputGradients) {
@@ -83,7 +87,7 @@ extension Tensor {
                     let key = ObjectIdentifier(input)
                     let g2 = g.matchingFormat(of: input)
                     if let existing = gradients[key] {
-                        gradients[key] = existing + g2
+                        gradients[key] = KernelProfiler.measure("backward accumulate") { existing + g2 }
                     } else {
                         gradients[key] = g2
                     }

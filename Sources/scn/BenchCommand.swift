@@ -35,6 +35,8 @@ struct BenchCommand: ParsableCommand {
     var inferBatches = 10
     @Flag(help: "Print one JSON object.")
     var json = false
+    @Flag(help: "Print the time spent in each kernel and backward rule during the timed training steps (stderr).")
+    var profile = false
 
     func validate() throws {
         guard ["resnet18", "resnet34"].contains(model) else {
@@ -66,17 +68,29 @@ struct BenchCommand: ParsableCommand {
         }
         func trainStep() -> Float {
             net.zeroGrad()
-            let loss = crossEntropy(net(images), labels: labels)
-            loss.backward()
-            optimizer.step()
+            let loss = KernelProfiler.measure("forward (all)") { crossEntropy(net(images), labels: labels) }
+            KernelProfiler.measure("backward (all)") { loss.backward() }
+            KernelProfiler.measure("optimizer step") { optimizer.step() }
             return loss.item()
         }
         net.train()
         for _ in 0..<warmup { _ = trainStep() }
+        KernelProfiler.isEnabled = profile
         let trainStart = DispatchTime.now()
         var lastLoss: Float = 0
         for _ in 0..<steps { lastLoss = trainStep() }
         let trainSeconds = Double(DispatchTime.now().uptimeNanoseconds - trainStart.uptimeNanoseconds) / 1e9
+        KernelProfiler.isEnabled = false
+        if profile {
+            var text = "per training step, milliseconds:\n"
+            for (label, seconds, calls) in KernelProfiler.report() {
+                text += String(format: "%9.2f  %5d calls  %@\n", seconds * 1000 / Double(steps), calls / steps, label)
+            }
+            text += String(format: "%9.2f  total step\n", trainSeconds * 1000 / Double(steps))
+            let pool = BufferPool.shared.statistics
+            text += "tensor memory: peak in use \(pool.peakLive >> 20) MiB, held \(pool.allocated >> 20) MiB\n"
+            FileHandle.standardError.write(text.data(using: .utf8)!)
+        }
         let trainPeak = peakResidentBytes()
 
         net.eval()

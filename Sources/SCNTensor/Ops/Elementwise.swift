@@ -28,6 +28,10 @@ private func broadcastStrides(_ shape: [Int], to output: [Int]) -> [Int] {
 }
 
 private func binary(_ kind: BinaryKind, _ a: Tensor, _ b: Tensor, name: String) -> Tensor {
+    KernelProfiler.measure(name) { binaryUnmeasured(kind, a, b, name: name) }
+}
+
+private func binaryUnmeasured(_ kind: BinaryKind, _ a: Tensor, _ b: Tensor, name: String) -> Tensor {
     if a.shape == b.shape {
         let bb = b.matchingFormat(of: a)
         let out = Tensor(uninitializedShape: a.shape, memoryFormat: a.memoryFormat)
@@ -187,22 +191,46 @@ public func - (s: Float, x: Tensor) -> Tensor {
 public func relu(_ x: Tensor) -> Tensor {
     let out = Tensor(uninitializedShape: x.shape, memoryFormat: x.memoryFormat)
     let p = x.data, o = out.data
-    ThreadPool.shared.parallelFor(x.count) { r in for i in r { o[i] = p[i] > 0 ? p[i] : 0 } }
+    KernelProfiler.measure("relu forward") {
+        ThreadPool.shared.parallelFor(x.count) { r in for i in r { o[i] = p[i] > 0 ? p[i] : 0 } }
+    }
+    let saved = out.detached()  // not `out`: a closure holding its own result would be a retain cycle
     return out.recording("relu", [x]) { g in
         // The output is positive exactly where the input was.
-        [g.zipped(out) { gi, yi in yi > 0 ? gi : 0 }]
+        [g.zipped(saved) { gi, yi in yi > 0 ? gi : 0 }]
+    }
+}
+
+/// `max(a + b, 0)` for equally shaped `a` and `b` in one pass, storing one activation (a residual
+/// block's output).
+public func reluOfSum(_ a: Tensor, _ b: Tensor) -> Tensor {
+    guard a.shape == b.shape else {
+        shapeFailure(ShapeError(operation: "reluOfSum", shapes: [a.shape, b.shape], detail: "shapes must be equal"))
+    }
+    let bb = b.matchingFormat(of: a)
+    let out = Tensor(uninitializedShape: a.shape, memoryFormat: a.memoryFormat)
+    let pa = a.data, pb = bb.data, o = out.data
+    KernelProfiler.measure("reluOfSum forward") {
+        ThreadPool.shared.parallelFor(a.count) { r in for i in r { o[i] = max(pa[i] + pb[i], 0) } }
+    }
+    let saved = out.detached()
+    return out.recording("reluOfSum", [a, b]) { g in
+        let masked = g.zipped(saved) { gi, yi in yi > 0 ? gi : 0 }
+        return [masked, masked]
     }
 }
 
 /// `1 / (1 + exp(-x))`.
 public func sigmoid(_ x: Tensor) -> Tensor {
     let out = x.mapped { v in v >= 0 ? 1 / (1 + Foundation.exp(-v)) : { let e = Foundation.exp(v); return e / (1 + e) }() }
-    return out.recording("sigmoid", [x]) { g in [g.zipped(out) { gi, y in gi * y * (1 - y) }] }
+    let saved = out.detached()
+    return out.recording("sigmoid", [x]) { g in [g.zipped(saved) { gi, y in gi * y * (1 - y) }] }
 }
 
 public func exp(_ x: Tensor) -> Tensor {
     let out = x.mapped { Foundation.exp($0) }
-    return out.recording("exp", [x]) { g in [g.zipped(out) { $0 * $1 }] }
+    let saved = out.detached()
+    return out.recording("exp", [x]) { g in [g.zipped(saved) { $0 * $1 }] }
 }
 
 public func log(_ x: Tensor) -> Tensor {

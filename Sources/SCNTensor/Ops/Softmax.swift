@@ -27,10 +27,11 @@ public func softmax(_ x: Tensor) -> Tensor {
     let out = Tensor(uninitializedShape: x.shape)
     logSoftmaxRows(x.data, out.data, rows: n, columns: c)
     for i in 0..<out.count { out.data[i] = Foundation.exp(out.data[i]) }
+    let saved = out.detached()
     return out.recording("softmax", [x]) { g in
         // dx = y * (g - sum(g * y))
         let gi = Tensor(uninitializedShape: [n, c])
-        let pg = g.data, py = out.data, pi = gi.data
+        let pg = g.data, py = saved.data, pi = gi.data
         for r in 0..<n {
             var dot: Float = 0
             for k in 0..<c { dot += pg[r * c + k] * py[r * c + k] }
@@ -46,10 +47,11 @@ public func logSoftmax(_ x: Tensor) -> Tensor {
     let (n, c) = (x.shape[0], x.shape[1])
     let out = Tensor(uninitializedShape: x.shape)
     logSoftmaxRows(x.data, out.data, rows: n, columns: c)
+    let saved = out.detached()
     return out.recording("logSoftmax", [x]) { g in
         // dx = g - softmax * sum(g)
         let gi = Tensor(uninitializedShape: [n, c])
-        let pg = g.data, py = out.data, pi = gi.data
+        let pg = g.data, py = saved.data, pi = gi.data
         for r in 0..<n {
             var total: Float = 0
             for k in 0..<c { total += pg[r * c + k] }
