@@ -1,41 +1,57 @@
 import Foundation
 
-/// Reuses float buffers by exact size, so a training loop that allocates the same activations every step
-/// stops paying for page faults after its first step (glibc returns large blocks to the system; PyTorch
-/// loses up to 23% of a step to that on this machine, DESIGN.md).
+/// Reuses float buffers, so a training loop that allocates the same activations every step stops paying
+/// for page faults after its first step (glibc returns large blocks to the system; PyTorch loses up to
+/// 23% of a step to that on this machine, DESIGN.md).
+///
+/// A request takes the smallest cached buffer that is at least as large and at most `slack` times larger
+/// (best fit). On a miss, cached buffers are given back to the system while the memory held would
+/// exceed the high-water mark of memory in use times `slack`, so held memory stays near the true peak.
 public final class BufferPool: @unchecked Sendable {
-    public static let shared = BufferPool(maximumCachedBytes: 16 << 30)
+    public static let shared = BufferPool(slack: 1.25)
 
+    /// Cached buffers by capacity (floats).
     private var free: [Int: [UnsafeMutablePointer<Float>]] = [:]
+    /// Cached capacities in increasing order (each once).
+    private var sizes: [Int] = []
     private var cachedBytes = 0
     private var liveBytes = 0
     private var peakLiveBytes = 0
     private var allocatedBytes = 0
     private let lock = NSLock()
-    private let maximumCachedBytes: Int
+    private let slack: Double
 
-    public init(maximumCachedBytes: Int) { self.maximumCachedBytes = maximumCachedBytes }
+    public init(slack: Double) { self.slack = slack }
 
-    /// A 64-byte aligned buffer of `count` floats, uninitialized.
-    public func acquire(_ count: Int) -> UnsafeMutablePointer<Float> {
+    /// A 64-byte aligned buffer of at least `count` floats, uninitialized, and its capacity (pass it to
+    /// `release`).
+    public func acquire(_ count: Int) -> (pointer: UnsafeMutablePointer<Float>, capacity: Int) {
         let n = max(count, 1)
         lock.lock()
+        let limit = Int(Double(n) * slack)
+        var index = lowerBound(n)
+        if index < sizes.count, sizes[index] <= limit {
+            let size = sizes[index]
+            var list = free[size]!
+            let p = list.removeLast()
+            if list.isEmpty { free[size] = nil; sizes.remove(at: index) } else { free[size] = list }
+            cachedBytes -= size * 4
+            liveBytes += size * 4
+            peakLiveBytes = max(peakLiveBytes, liveBytes)
+            lock.unlock()
+            return (p, size)
+        }
         liveBytes += n * 4
         peakLiveBytes = max(peakLiveBytes, liveBytes)
-        if var list = free[n], let p = list.popLast() {
-            free[n] = list
-            cachedBytes -= n * 4
-            lock.unlock()
-            return p
-        }
-        // A miss: rather than let cached buffers of other sizes pile up above the high-water mark of
-        // memory in use, give some back first (held memory stays near the true peak).
         var evicted: [UnsafeMutablePointer<Float>] = []
-        while allocatedBytes + n * 4 > peakLiveBytes, cachedBytes > 0,
-              let (size, list) = free.max(by: { $0.key * $0.value.count < $1.key * $1.value.count }) {
-            var remaining = list
-            evicted.append(remaining.removeLast())
-            free[size] = remaining.isEmpty ? nil : remaining
+        let ceiling = Int(Double(peakLiveBytes) * slack)
+        while allocatedBytes + n * 4 > ceiling, !sizes.isEmpty {
+            // Give back the largest cached buffers first: fewest calls for the most memory.
+            index = sizes.count - 1
+            let size = sizes[index]
+            var list = free[size]!
+            evicted.append(list.removeLast())
+            if list.isEmpty { free[size] = nil; sizes.remove(at: index) } else { free[size] = list }
             cachedBytes -= size * 4
             allocatedBytes -= size * 4
         }
@@ -43,23 +59,30 @@ public final class BufferPool: @unchecked Sendable {
         lock.unlock()
         for p in evicted { UnsafeMutableRawPointer(p).deallocate() }
         let raw = UnsafeMutableRawPointer.allocate(byteCount: n * 4, alignment: 64)
-        return raw.bindMemory(to: Float.self, capacity: n)
+        return (raw.bindMemory(to: Float.self, capacity: n), n)
     }
 
-    /// Gives a buffer from `acquire(count)` back for reuse.
-    public func release(_ pointer: UnsafeMutablePointer<Float>, count: Int) {
-        let n = max(count, 1)
+    /// Gives back a buffer from `acquire`, with the capacity `acquire` returned.
+    public func release(_ pointer: UnsafeMutablePointer<Float>, capacity: Int) {
         lock.lock()
-        liveBytes -= n * 4
-        if cachedBytes + n * 4 <= maximumCachedBytes {
-            free[n, default: []].append(pointer)
-            cachedBytes += n * 4
-            lock.unlock()
+        liveBytes -= capacity * 4
+        if free[capacity] == nil {
+            free[capacity] = [pointer]
+            sizes.insert(capacity, at: lowerBound(capacity))
         } else {
-            allocatedBytes -= n * 4
-            lock.unlock()
-            UnsafeMutableRawPointer(pointer).deallocate()
+            free[capacity]!.append(pointer)
         }
+        cachedBytes += capacity * 4
+        lock.unlock()
+    }
+
+    private func lowerBound(_ n: Int) -> Int {
+        var low = 0, high = sizes.count
+        while low < high {
+            let mid = (low + high) / 2
+            if sizes[mid] < n { low = mid + 1 } else { high = mid }
+        }
+        return low
     }
 
     /// Bytes in use now, the most ever in use at once, and the bytes held from the system (in use plus
@@ -78,15 +101,16 @@ public final class BufferPool: @unchecked Sendable {
             allocatedBytes -= size * 4 * list.count
         }
         free.removeAll()
+        sizes.removeAll()
         cachedBytes = 0
         lock.unlock()
     }
 }
 
-/// A scoped scratch buffer from the shared pool.
+/// A scoped scratch buffer of at least `count` floats from the shared pool.
 @inline(__always)
 public func withScratch<R>(_ count: Int, _ body: (UnsafeMutablePointer<Float>) throws -> R) rethrows -> R {
-    let p = BufferPool.shared.acquire(count)
-    defer { BufferPool.shared.release(p, count: count) }
+    let (p, capacity) = BufferPool.shared.acquire(count)
+    defer { BufferPool.shared.release(p, capacity: capacity) }
     return try body(p)
 }

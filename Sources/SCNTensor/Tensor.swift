@@ -12,14 +12,15 @@ public enum MemoryFormat: Sendable {
 public final class Storage {
     public let count: Int
     public let data: UnsafeMutablePointer<Float>
+    private let capacity: Int
 
     /// An uninitialized buffer of `count` floats.
     public init(count: Int) {
         self.count = count
-        data = BufferPool.shared.acquire(count)
+        (data, capacity) = BufferPool.shared.acquire(count)
     }
 
-    deinit { BufferPool.shared.release(data, count: count) }
+    deinit { BufferPool.shared.release(data, capacity: capacity) }
 }
 
 /// An n-dimensional array of `Float` that records the operations applied to it for reverse-mode
