@@ -5,4 +5,10 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 export OMP_WAIT_POLICY=passive
 swift build --build-tests
-swift test --skip-build 2>&1 | tee .build/test.log
+mkdir -p .build
+swift test --skip-build --disable-swift-testing 2>&1 | tee .build/test.log
+# One plain closing line with the counts of XCTest's last summary.
+summary=$(grep -E "Executed [0-9]+ tests?, with [0-9]+ failures?" .build/test.log | tail -1)
+executed=$(echo "$summary" | sed -E 's/.*Executed ([0-9]+) tests?.*/\1/')
+failed=$(echo "$summary" | sed -E 's/.*with ([0-9]+) failures?.*/\1/')
+echo "tests: $((executed - failed)) passed, $failed failed"
