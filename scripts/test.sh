@@ -3,8 +3,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-export OMP_WAIT_POLICY=passive
 swift build --build-tests
+eval "$(.build/debug/scn env)"   # the library settings scn itself runs with
 mkdir -p .build
 swift test --skip-build --disable-swift-testing 2>&1 | tee .build/test.log
 # One plain closing line with the counts of XCTest's last summary.

@@ -66,9 +66,18 @@ public enum ConvolutionKernel {
     }
 
     /// `y[N,Ho,Wo,O] = conv(x[N,H,W,I], weight[O,I,kH,kW]) + bias[O]`.
+    ///
+    /// - Parameter cache: weights prepared for this geometry, kept by the caller from forward to
+    ///   backward (one cache per forward call; pass the same one to `backwardData`).
     public static func forward(_ g: ConvolutionGeometry, precision: ConvolutionPrecision = .float32,
                                input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
-                               bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>) {
+                               bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>,
+                               cache: ConvolutionWeightCache? = nil) {
+        if precision == .float32 && TapConvolutionKernel.isPreferred(for: g) {
+            let packed = cache?.packed ?? TapConvolutionKernel.pack(g, weight: weight)
+            cache?.packed = packed
+            return TapConvolutionKernel.forward(g, input: input, weights: packed, bias: bias, output: output)
+        }
         FLOPCounter.add(g.forwardFLOPs)
         KernelProfiler.measure("conv forward") {
             plan(g, precision, bias != nil).forward(input: input, weight: weight, bias: bias, output: output)
@@ -78,7 +87,12 @@ public enum ConvolutionKernel {
     /// `inputGradient[N,H,W,I]` from `outputGradient[N,Ho,Wo,O]` and `weight[O,I,kH,kW]` (overwrites).
     public static func backwardData(_ g: ConvolutionGeometry, precision: ConvolutionPrecision = .float32,
                                     outputGradient: UnsafePointer<Float>, weight: UnsafePointer<Float>,
-                                    inputGradient: UnsafeMutablePointer<Float>) {
+                                    inputGradient: UnsafeMutablePointer<Float>, cache: ConvolutionWeightCache? = nil) {
+        if precision == .float32 && TapConvolutionKernel.isPreferred(for: g) {
+            let packed = cache?.packed ?? TapConvolutionKernel.pack(g, weight: weight)
+            return TapConvolutionKernel.backwardData(g, outputGradient: outputGradient, weights: packed,
+                                                     inputGradient: inputGradient)
+        }
         KernelProfiler.measure("conv backward data") {
             plan(g, precision, false).backwardData(outputGradient: outputGradient, weight: weight,
                                                   inputGradient: inputGradient)
@@ -90,11 +104,21 @@ public enum ConvolutionKernel {
                                        input: UnsafePointer<Float>, outputGradient: UnsafePointer<Float>,
                                        weightGradient: UnsafeMutablePointer<Float>,
                                        biasGradient: UnsafeMutablePointer<Float>?) {
+        if precision == .float32 && TapConvolutionKernel.isPreferred(for: g) {
+            return TapConvolutionKernel.backwardWeights(g, input: input, outputGradient: outputGradient,
+                                                        weightGradient: weightGradient, biasGradient: biasGradient)
+        }
         KernelProfiler.measure("conv backward weights") {
             plan(g, precision, biasGradient != nil).backwardWeights(
                 input: input, outputGradient: outputGradient, weightGradient: weightGradient, biasGradient: biasGradient)
         }
     }
+}
+
+/// Weights prepared by one forward call for its backward call (they do not change in between).
+public final class ConvolutionWeightCache {
+    var packed: TapConvolutionKernel.PackedWeights?
+    public init() {}
 }
 
 /// The primitives and layout conversions for one convolution geometry, created once and reused.

@@ -1,6 +1,11 @@
 import COpenBLAS
 
 /// Row-major single-precision matrix products through OpenBLAS.
+///
+/// OpenBLAS (pthreads build) threads its own products. Its threads spin for a while after each call and
+/// slow the oneDNN primitive that follows, but this measured faster end to end than OpenBLAS's OpenMP
+/// build (one passive pool with oneDNN) or single-threaded products split over `ThreadPool`
+/// (docs/PERFORMANCE.md).
 public enum MatrixMultiply {
     /// `c[m,n] = alpha * op(a) * op(b) + beta * c`, with `op(a)` `[m,k]` and `op(b)` `[k,n]`;
     /// `a` is stored `[m,k]` (or `[k,m]` when `transposeA`), `b` `[k,n]` (or `[n,k]` when `transposeB`).
@@ -27,8 +32,18 @@ public enum FLOPCounter {
     nonisolated(unsafe) private static var total: Double = 0
     nonisolated(unsafe) private static var enabled = false
 
+    nonisolated(unsafe) private static var suspended = false
+
     @inline(__always)
-    static func add(_ flops: Double) { if enabled { total += flops } }
+    static func add(_ flops: Double) { if enabled && !suspended { total += flops } }
+
+    /// Runs `body` without counting: for kernels that count their nominal FLOPs themselves.
+    static func withoutCounting<R>(_ body: () -> R) -> R {
+        let previous = suspended
+        suspended = true
+        defer { suspended = previous }
+        return body()
+    }
 
     /// The FLOPs of the convolutions and matrix products that `body` runs.
     public static func counting(_ body: () -> Void) -> Double {

@@ -1,13 +1,15 @@
 import Foundation
+import SCNKernels
 
-// oneDNN's OpenMP runtime reads its settings when the library loads, before any Swift code runs. With
-// the default policy its idle threads spin and slow the Swift code between primitives (DESIGN.md), so
-// the tool relaunches itself once with a passive wait policy unless the user set one.
-if ProcessInfo.processInfo.environment["OMP_WAIT_POLICY"] == nil {
-    setenv("OMP_WAIT_POLICY", "passive", 1)
-    let arguments = CommandLine.arguments
-    var cArguments = arguments.map { strdup($0) } + [nil]
-    execv("/proc/self/exe", &cArguments)
+// oneDNN's OpenMP runtime and OpenBLAS read their settings when they load, before any Swift code runs,
+// so the tool relaunches itself once with the recommended settings (see RuntimeEnvironment) unless the
+// user set them.
+let missingSettings = RuntimeEnvironment.recommendedSettings()
+if !missingSettings.isEmpty && ProcessInfo.processInfo.environment["SCN_RELAUNCHED"] == nil {
+    for setting in missingSettings { setenv(setting.name, setting.value, 1) }
+    setenv("SCN_RELAUNCHED", missingSettings.map(\.name).joined(separator: ","), 1)
+    var arguments = CommandLine.arguments.map { strdup($0) } + [nil]
+    execv("/proc/self/exe", &arguments)
     // execv returns only on failure: go on with the current settings.
 }
 SCNCommand.main()

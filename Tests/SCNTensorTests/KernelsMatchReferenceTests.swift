@@ -17,6 +17,11 @@ final class KernelsMatchReferenceTests: XCTestCase {
             ([1, 16, 7, 5], [32, 16, 3, 3], 2, 1, true),
             ([3, 16, 6, 6], [32, 16, 1, 1], 2, 0, false),
             ([2, 5, 4, 4], [3, 5, 2, 2], 1, 0, true),
+            // Small maps with 64+ channels take the per-tap matrix-product method.
+            ([2, 64, 2, 2], [32, 64, 3, 3], 1, 1, false),
+            ([3, 64, 3, 3], [16, 64, 3, 3], 1, 1, true),
+            ([2, 64, 5, 4], [24, 64, 3, 3], 2, 1, false),
+            ([1, 64, 4, 4], [8, 64, 5, 5], 2, 2, true),
         ]
         for c in cases {
             let x = random(c.x), w = random(c.w), b = c.bias ? random([c.w[0]]) : nil
@@ -35,6 +40,19 @@ final class KernelsMatchReferenceTests: XCTestCase {
             assertClose(w.grad!, Tensor(grads.dw, shape: c.w), tolerance: 1e-4, "conv dw \(c)")
             if let b { assertClose(b.grad!, Tensor(grads.db, shape: [c.w[0]]), tolerance: 1e-4, "conv db \(c)") }
         }
+    }
+
+    func testTapMethodIsChosenOnlyForSmallMapsWithManyChannels() {
+        func geometry(_ size: Int, _ channels: Int, kernel: Int = 3) -> ConvolutionGeometry {
+            ConvolutionGeometry(batch: 8, inputChannels: channels, inputHeight: size, inputWidth: size, outputChannels: 64,
+                                kernelHeight: kernel, kernelWidth: kernel, strideHeight: 1, strideWidth: 1,
+                                paddingHeight: kernel / 2, paddingWidth: kernel / 2)
+        }
+        XCTAssertTrue(TapConvolutionKernel.isPreferred(for: geometry(2, 512)))
+        XCTAssertTrue(TapConvolutionKernel.isPreferred(for: geometry(4, 64)))
+        XCTAssertFalse(TapConvolutionKernel.isPreferred(for: geometry(5, 512)), "25 output positions")
+        XCTAssertFalse(TapConvolutionKernel.isPreferred(for: geometry(2, 32)), "few channels")
+        XCTAssertFalse(TapConvolutionKernel.isPreferred(for: geometry(2, 512, kernel: 1)), "1x1: nothing to skip")
     }
 
     func testBFloat16ConvolutionStaysCloseToFloat32() {

@@ -25,8 +25,9 @@ public func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor? = nil, stride: (In
         strideHeight: stride.0, strideWidth: stride.1, paddingHeight: padding.0, paddingWidth: padding.1)
     let out = Tensor(uninitializedShape: [g.batch, g.outputChannels, g.outputHeight, g.outputWidth],
                      memoryFormat: .channelsLast)
+    let cache = GradientMode.isEnabled && input.requiresGrad ? ConvolutionWeightCache() : nil
     ConvolutionKernel.forward(g, precision: precision, input: input.data, weight: weight.data, bias: bias?.data,
-                              output: out.data)
+                              output: out.data, cache: cache)
     let inputs = [input, weight] + (bias.map { [$0] } ?? [])
     return out.recording("conv2d", inputs) { gradient in
         let dy = gradient.toChannelsLast()
@@ -34,7 +35,7 @@ public func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor? = nil, stride: (In
         if input.requiresGrad {
             gx = Tensor(uninitializedShape: input.shape, memoryFormat: .channelsLast)
             ConvolutionKernel.backwardData(g, precision: precision, outputGradient: dy.data, weight: weight.data,
-                                           inputGradient: gx!.data)
+                                           inputGradient: gx!.data, cache: cache)
         }
         if weight.requiresGrad || (bias?.requiresGrad ?? false) {
             gw = Tensor(uninitializedShape: weight.shape)
