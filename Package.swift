@@ -7,6 +7,8 @@ import PackageDescription
 //   SCNTensor               Tensor, reverse-mode autograd tape, differentiable ops, reference kernels
 //   SCNLayers               Module (reflection-based parameter tree), layers, ResNet, optimizers, schedules
 //   SCNFormats              safetensors reading and writing
+//   CTurboJPEG, CPNG        system libraries (Debian: libturbojpeg0-dev, libpng-dev)
+//   SCNData                 image decoding, datasets (FERPlus, FER2013, RAF-DB, folders), label noise, loader
 //   scn                     the command-line tool
 let optimize: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-wmo"], .when(configuration: .release))]
 
@@ -18,6 +20,7 @@ let package = Package(
         .library(name: "SCNTensor", targets: ["SCNTensor"]),
         .library(name: "SCNLayers", targets: ["SCNLayers"]),
         .library(name: "SCNFormats", targets: ["SCNFormats"]),
+        .library(name: "SCNData", targets: ["SCNData"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -26,13 +29,16 @@ let package = Package(
         .systemLibrary(name: "CDNNL", path: "Sources/CDNNL"),
         .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas"),
         .target(name: "SCNKernels", dependencies: ["CDNNL", "COpenBLAS"], swiftSettings: optimize),
+        .systemLibrary(name: "CTurboJPEG", path: "Sources/CTurboJPEG", pkgConfig: "libturbojpeg"),
+        .systemLibrary(name: "CPNG", path: "Sources/CPNG", pkgConfig: "libpng"),
         .target(name: "SCNTensor", dependencies: ["SCNKernels"], swiftSettings: optimize),
+        .target(name: "SCNData", dependencies: ["SCNTensor", "SCNKernels", "CTurboJPEG", "CPNG"], swiftSettings: optimize),
         .target(name: "SCNFormats", dependencies: ["SCNTensor"], swiftSettings: optimize),
         .target(name: "SCNLayers", dependencies: ["SCNTensor", "SCNFormats"], swiftSettings: optimize),
         .executableTarget(
             name: "scn",
             dependencies: [
-                "SCNLayers", "SCNTensor", "SCNFormats", "SCNKernels",
+                "SCNLayers", "SCNTensor", "SCNFormats", "SCNKernels", "SCNData",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: optimize),
@@ -42,5 +48,7 @@ let package = Package(
         .testTarget(name: "SCNLayersTests", dependencies: ["SCNLayers", "SCNTensor", "SCNFormats", "SCNTestSupport"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "SCNFormatsTests", dependencies: ["SCNFormats", "SCNTensor", "SCNTestSupport"]),
+        .testTarget(name: "SCNDataTests", dependencies: ["SCNData", "SCNTensor", "SCNTestSupport"],
+                    exclude: ["Fixtures/make_image_fixtures.py"], resources: [.copy("Fixtures")]),
     ]
 )

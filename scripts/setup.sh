@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the C libraries the engine links (Debian packages; needs root or sudo).
 set -euo pipefail
-packages="libdnnl-dev libopenblas-dev pkg-config"
+packages="libdnnl-dev libopenblas-dev libturbojpeg0-dev libpng-dev pkg-config"
 missing=$(for p in $packages; do dpkg -s "$p" >/dev/null 2>&1 || echo "$p"; done)
 if [ -n "$missing" ]; then
     sudo_cmd=""
