@@ -8,6 +8,7 @@ import PackageDescription
 //   SCNLayers               Module (reflection-based parameter tree), layers, ResNet, optimizers, schedules
 //   SCNFormats              safetensors reading and writing
 //   CTurboJPEG, CPNG        system libraries (Debian: libturbojpeg0-dev, libpng-dev)
+//   SCNMethod               the Self-Cure Network: model, losses, relabeling, trainer, checkpoints, metrics
 //   SCNData                 image decoding, datasets (FERPlus, FER2013, RAF-DB, folders), label noise, loader
 //   scn                     the command-line tool
 let optimize: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-wmo"], .when(configuration: .release))]
@@ -21,6 +22,7 @@ let package = Package(
         .library(name: "SCNLayers", targets: ["SCNLayers"]),
         .library(name: "SCNFormats", targets: ["SCNFormats"]),
         .library(name: "SCNData", targets: ["SCNData"]),
+        .library(name: "SCNMethod", targets: ["SCNMethod"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -35,10 +37,12 @@ let package = Package(
         .target(name: "SCNData", dependencies: ["SCNTensor", "SCNKernels", "CTurboJPEG", "CPNG"], swiftSettings: optimize),
         .target(name: "SCNFormats", dependencies: ["SCNTensor"], swiftSettings: optimize),
         .target(name: "SCNLayers", dependencies: ["SCNTensor", "SCNFormats"], swiftSettings: optimize),
+        .target(name: "SCNMethod", dependencies: ["SCNLayers", "SCNTensor", "SCNFormats", "SCNData", "SCNKernels"],
+                swiftSettings: optimize),
         .executableTarget(
             name: "scn",
             dependencies: [
-                "SCNLayers", "SCNTensor", "SCNFormats", "SCNKernels", "SCNData",
+                "SCNLayers", "SCNTensor", "SCNFormats", "SCNKernels", "SCNData", "SCNMethod",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: optimize),
@@ -48,6 +52,7 @@ let package = Package(
         .testTarget(name: "SCNLayersTests", dependencies: ["SCNLayers", "SCNTensor", "SCNFormats", "SCNTestSupport"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "SCNFormatsTests", dependencies: ["SCNFormats", "SCNTensor", "SCNTestSupport"]),
+        .testTarget(name: "SCNMethodTests", dependencies: ["SCNMethod", "SCNData", "SCNLayers", "SCNTensor", "SCNTestSupport"]),
         .testTarget(name: "SCNDataTests", dependencies: ["SCNData", "SCNTensor", "SCNTestSupport"],
                     exclude: ["Fixtures/make_image_fixtures.py"], resources: [.copy("Fixtures")]),
     ]

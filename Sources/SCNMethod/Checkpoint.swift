@@ -1,0 +1,98 @@
+import Foundation
+import SCNFormats
+import SCNLayers
+import SCNTensor
+
+extension Trainer {
+    /// Writes model, optimizer state, label table, epoch and configuration as one safetensors file,
+    /// atomically (a crash or a full disk leaves the previous checkpoint as it was).
+    ///
+    /// Keys: `model.<name>` (parameters, buffers, `num_batches_tracked`), `optimizer.<name>.<slot>`,
+    /// `optimizer.step`, `training.epochs_completed`, `training.labels` (I64, the current label of
+    /// every sample). Metadata: `format_version`, `kind` = `scn-checkpoint`, `configuration` (JSON),
+    /// `class_names` (JSON), `best_validation_accuracy`.
+    public func saveCheckpoint(to url: URL) throws {
+        let configurationJSON = String(decoding: try JSONEncoder.sorted.encode(configuration), as: UTF8.self)
+        let classNames = String(decoding: try JSONEncoder().encode(dataset.classNames), as: UTF8.self)
+        var writer = SafeTensorsWriter(metadata: [
+            "format_version": "1", "kind": "scn-checkpoint", "configuration": configurationJSON,
+            "class_names": classNames, "best_validation_accuracy": "\(bestValidationAccuracy)",
+        ])
+        let state = model.stateDictionary()
+        for (key, tensor) in state.tensors { writer.add("model.\(key)", tensor) }
+        for (key, value) in state.integers { writer.add("model.\(key)", integers: [Int64(value)], shape: []) }
+        let optimizerState = optimizer.stateDictionary()
+        for (key, tensor) in optimizerState.tensors { writer.add("optimizer.\(key)", tensor) }
+        writer.add("optimizer.step", integers: [Int64(optimizerState.step)], shape: [])
+        writer.add("training.epochs_completed", integers: [Int64(epochsCompleted)], shape: [])
+        writer.add("training.labels", integers: dataset.labels.map(Int64.init))
+        try writer.write(to: url)
+    }
+
+    /// Restores a checkpoint written by `saveCheckpoint` into this trainer, which must have been made
+    /// with the same configuration (the epoch count may be larger) and dataset. Nothing changes unless
+    /// everything matches.
+    public func restore(from url: URL) throws {
+        let file = try SafeTensorsFile(contentsOf: url)
+        guard file.metadata["kind"] == "scn-checkpoint", let configurationText = file.metadata["configuration"] else {
+            throw TrainingError(reason: "\(url.path): not an SCN training checkpoint (no 'kind: scn-checkpoint' metadata)")
+        }
+        var saved = try JSONDecoder().decode(TrainingConfiguration.self, from: Data(configurationText.utf8))
+        saved.epochs = configuration.epochs
+        guard saved == configuration else {
+            throw TrainingError(reason: "\(url.path): the checkpoint was trained with a different configuration; "
+                                    + "resume with its configuration.json")
+        }
+        let labels = try file.integers("training.labels").map { Int($0) }
+        guard labels.count == dataset.count else {
+            throw TrainingError(reason: "\(url.path): the checkpoint's label table has \(labels.count) samples, the dataset \(dataset.count)")
+        }
+        guard labels.allSatisfy({ (0..<dataset.classCount).contains($0) }) else {
+            throw TrainingError(reason: "\(url.path): key 'training.labels' holds a class outside 0..<\(dataset.classCount)")
+        }
+        var modelTensors: [String: Tensor] = [:], modelIntegers: [String: Int] = [:], optimizerTensors: [String: Tensor] = [:]
+        for key in file.keys {
+            if key.hasPrefix("model.") {
+                let name = String(key.dropFirst(6))
+                if file.entries[key]!.dtype.isFloatingPoint { modelTensors[name] = try file.tensor(key) } else {
+                    modelIntegers[name] = Int(try file.integers(key)[0])
+                }
+            } else if key.hasPrefix("optimizer."), key != "optimizer.step" {
+                optimizerTensors[String(key.dropFirst(10))] = try file.tensor(key)
+            }
+        }
+        // Validate everything before changing anything.
+        let probe = SCNModel(backbone: ResNet(depth: configuration.depth, classCount: dataset.classCount, stem: configuration.stem,
+                                              width: configuration.width), initialMargin: configuration.margin)
+        try probe.load(tensors: modelTensors, integers: modelIntegers, source: url.path)
+        try model.load(tensors: modelTensors, integers: modelIntegers, source: url.path)
+        try optimizer.load(tensors: optimizerTensors, step: Int(try file.integers("optimizer.step")[0]))
+        for (index, label) in labels.enumerated() where dataset.labels[index] != label { relabelSample(index, to: label) }
+        setProgress(epochsCompleted: Int(try file.integers("training.epochs_completed")[0]),
+                    bestValidationAccuracy: Double(file.metadata["best_validation_accuracy"] ?? "") ?? -1)
+    }
+
+    /// Resumes the run in `runDirectory` from its last checkpoint (if any), dropping log lines of
+    /// epochs the checkpoint does not include, and trains the remaining epochs.
+    public func resume(in runDirectory: URL) throws {
+        let last = runDirectory.appendingPathComponent("last.safetensors")
+        if FileManager.default.fileExists(atPath: last.path) {
+            try restore(from: last)
+            for name in ["metrics.jsonl", "relabels.jsonl"] {
+                try truncateLog(runDirectory.appendingPathComponent(name), keepingEpochsThrough: epochsCompleted)
+            }
+            log("resumed from \(last.path) after epoch \(epochsCompleted)")
+        }
+        try run(in: runDirectory)
+    }
+
+    private func truncateLog(_ url: URL, keepingEpochsThrough epochs: Int) throws {
+        guard let text = try? String(contentsOf: url, encoding: .utf8) else { return }
+        let kept = text.split(separator: "\n").filter { line in
+            guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+                  let epoch = object["epoch"] as? Int else { return false }
+            return epoch <= epochs
+        }
+        try AtomicFile.write(Data((kept.joined(separator: "\n") + (kept.isEmpty ? "" : "\n")).utf8), to: url)
+    }
+}

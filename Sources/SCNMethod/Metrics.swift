@@ -1,0 +1,62 @@
+import Foundation
+
+/// Classification figures from predictions and true labels.
+public struct ClassificationReport: Codable, Equatable, Sendable {
+    public var accuracy: Double
+    /// The mean over classes of per-class accuracy (balanced accuracy); classes without samples are
+    /// left out of the mean.
+    public var meanClassAccuracy: Double
+    /// Per class; NaN is written as null where a class has no samples.
+    public var perClassAccuracy: [Double?]
+    /// `confusionMatrix[true][predicted]` counts.
+    public var confusionMatrix: [[Int]]
+    public var count: Int
+
+    public init(predictions: [Int], labels: [Int], classCount: Int) {
+        precondition(predictions.count == labels.count)
+        var matrix = [[Int]](repeating: [Int](repeating: 0, count: classCount), count: classCount)
+        for (p, y) in zip(predictions, labels) { matrix[y][p] += 1 }
+        confusionMatrix = matrix
+        count = labels.count
+        accuracy = labels.isEmpty ? 0 : Double(zip(predictions, labels).filter { $0 == $1 }.count) / Double(labels.count)
+        perClassAccuracy = (0..<classCount).map { c in
+            let total = matrix[c].reduce(0, +)
+            return total == 0 ? nil : Double(matrix[c][c]) / Double(total)
+        }
+        let present = perClassAccuracy.compactMap { $0 }
+        meanClassAccuracy = present.isEmpty ? 0 : present.reduce(0, +) / Double(present.count)
+    }
+}
+
+/// The area under the ROC curve of `scores` for telling `positives` from the rest (the probability
+/// that a random positive scores above a random negative; ties count one half). Nil without both kinds.
+public func rocAUC(scores: [Double], positives: [Bool]) -> Double? {
+    precondition(scores.count == positives.count)
+    let p = positives.filter { $0 }.count, n = positives.count - p
+    guard p > 0, n > 0 else { return nil }
+    // Rank-sum (Mann-Whitney U) with average ranks for ties.
+    let order = scores.indices.sorted { scores[$0] < scores[$1] }
+    var ranks = [Double](repeating: 0, count: scores.count)
+    var i = 0
+    while i < order.count {
+        var j = i
+        while j + 1 < order.count && scores[order[j + 1]] == scores[order[i]] { j += 1 }
+        let average = Double(i + j) / 2 + 1
+        for k in i...j { ranks[order[k]] = average }
+        i = j + 1
+    }
+    let positiveRankSum = zip(ranks, positives).filter { $0.1 }.reduce(0) { $0 + $1.0 }
+    return (positiveRankSum - Double(p * (p + 1)) / 2) / Double(p * n)
+}
+
+/// Quantiles of `values` (linear interpolation), for `qs` in 0...1.
+public func quantiles(_ values: [Float], _ qs: [Double]) -> [Double] {
+    guard !values.isEmpty else { return qs.map { _ in .nan } }
+    let sorted = values.sorted()
+    return qs.map { q in
+        let position = q * Double(sorted.count - 1)
+        let low = Int(position.rounded(.down)), high = min(low + 1, sorted.count - 1)
+        let t = position - Double(low)
+        return Double(sorted[low]) * (1 - t) + Double(sorted[high]) * t
+    }
+}

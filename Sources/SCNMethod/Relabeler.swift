@@ -1,0 +1,58 @@
+import Foundation
+import SCNTensor
+
+/// Which samples relabeling may change.
+public enum RelabelScope: String, Codable, Sendable, CaseIterable {
+    /// The low-importance group of each batch (the paper).
+    case lowImportance
+    /// Every sample of the batch (the authors' code).
+    case all
+}
+
+/// Which probabilities relabeling compares.
+public enum RelabelProbabilities: String, Codable, Sendable, CaseIterable {
+    /// softmax of the plain logits (the paper).
+    case logits
+    /// softmax of the alpha-weighted logits (the authors' code).
+    case weightedLogits
+}
+
+/// One label change.
+public struct RelabelEvent: Codable, Equatable, Sendable {
+    public var epoch: Int
+    public var index: Int
+    public var file: String
+    public var oldLabel: Int
+    public var newLabel: Int
+    /// `max(P) - P[old label]`.
+    public var margin: Float
+    /// The clean label, where known.
+    public var cleanLabel: Int?
+}
+
+/// SCN's relabeling rule: a sample in scope whose most probable class beats its label's probability
+/// by more than `threshold` (delta2) takes that class as its label.
+public struct Relabeler: Sendable {
+    public var threshold: Float
+
+    public init(threshold: Float) { self.threshold = threshold }
+
+    /// The changes for one batch.
+    /// - Parameters:
+    ///   - probabilities: `[N, C]` rows summing to 1.
+    ///   - labels: each sample's current label.
+    ///   - candidates: batch positions in scope.
+    /// - Returns: `(position, new label, margin)` for each change.
+    public func proposals(probabilities: Tensor, labels: [Int], candidates: [Int]) -> [(position: Int, label: Int, margin: Float)] {
+        let c = probabilities.shape[1]
+        let p = probabilities.contiguous().scalars
+        var changes: [(Int, Int, Float)] = []
+        for i in candidates {
+            let row = p[(i * c)..<((i + 1) * c)]
+            let best = row.indices.max { row[$0] < row[$1] }! - i * c
+            let margin = row[i * c + best] - row[i * c + labels[i]]
+            if best != labels[i] && margin > threshold { changes.append((i, best, margin)) }
+        }
+        return changes
+    }
+}

@@ -1,0 +1,293 @@
+import Foundation
+import SCNData
+import SCNFormats
+import SCNKernels
+import SCNLayers
+import SCNTensor
+
+/// What went wrong in training: names the run, epoch and step where there is one.
+public struct TrainingError: Error, CustomStringConvertible {
+    public let reason: String
+    public var description: String { reason }
+}
+
+/// Figures for one epoch, written as one JSON line to `metrics.jsonl`.
+public struct EpochMetrics: Codable, Sendable {
+    public var epoch: Int
+    public var learningRate: Float
+    public var loss: Double
+    public var weightedCrossEntropy: Double
+    public var rankRegularization: Double
+    public var trainAccuracy: Double
+    public var validationAccuracy: Double?
+    public var validationMeanClassAccuracy: Double?
+    public var alphaMean: Double
+    public var alphaStd: Double
+    /// 5%, 25%, 50%, 75%, 95%.
+    public var alphaQuantiles: [Double]
+    /// The fraction of batches whose rank-regularization hinge was active.
+    public var rankRegularizationActiveFraction: Double
+    public var margin: Float
+    public var relabels: Int
+    /// Relabels whose new label is the clean one, of those with a known clean label.
+    public var relabelPrecision: Double?
+    /// Wrong labels corrected this epoch, of the wrong labels at its start.
+    public var relabelRecall: Double?
+    /// Wrong labels among the known at the epoch's end.
+    public var noiseRate: Double?
+    /// ROC AUC of 1 - alpha for "the current label is wrong", over the epoch's samples.
+    public var wrongLabelAUC: Double?
+    public var seconds: Double
+    public var imagesPerSecond: Double
+    public var loaderImagesPerSecond: Double
+}
+
+/// Trains an SCN model (or the plain cross-entropy baseline) on an in-memory dataset, with seeded,
+/// resumable epochs.
+public final class Trainer {
+    public let configuration: TrainingConfiguration
+    public let model: SCNModel
+    /// The training set; its labels change as SCN relabels.
+    public private(set) var dataset: ExpressionDataset
+    public let trainStore: ImageStore
+    public let validation: (dataset: ExpressionDataset, store: ImageStore)?
+    public let optimizer: Optimizer
+    /// Epochs completed.
+    public private(set) var epochsCompleted = 0
+    public private(set) var bestValidationAccuracy = -1.0
+    public private(set) var history: [EpochMetrics] = []
+    public private(set) var relabelLog: [RelabelEvent] = []
+    /// Receives one line per epoch and progress notes.
+    public var log: (String) -> Void = { print($0) }
+
+    private let schedule: LearningRateSchedule
+    private let loader: BatchLoader
+
+    public init(configuration: TrainingConfiguration, dataset: ExpressionDataset, store: ImageStore,
+                validation: (dataset: ExpressionDataset, store: ImageStore)? = nil) {
+        precondition(dataset.count == store.images.count, "Trainer: \(dataset.count) samples, \(store.images.count) images")
+        precondition(store.images.allSatisfy { $0.channels == 3 }, "Trainer: images must be RGB (load them with mode .rgb)")
+        self.configuration = configuration
+        self.dataset = dataset
+        trainStore = store
+        self.validation = validation
+        let backbone = ResNet(depth: configuration.depth, classCount: dataset.classCount, stem: configuration.stem,
+                              width: configuration.width, seed: configuration.seed)
+        backbone.setConvolutionPrecision(configuration.precision)
+        model = SCNModel(backbone: backbone, initialMargin: configuration.margin, seed: configuration.seed)
+        model.margin.requiresGrad = configuration.learnsMargin && configuration.method == .scn
+        let parameters = model.namedParameters()
+        switch configuration.optimizer {
+        case .sgd:
+            optimizer = SGD(parameters, learningRate: configuration.learningRate, momentum: configuration.momentum,
+                            weightDecay: configuration.weightDecay)
+        case .adam:
+            optimizer = Adam(parameters, learningRate: configuration.learningRate, weightDecay: configuration.weightDecay)
+        case .adamw:
+            optimizer = Adam.adamW(parameters, learningRate: configuration.learningRate, weightDecay: configuration.weightDecay)
+        }
+        schedule = configuration.learningRateSchedule()
+        let channels = store.images.first?.channels ?? 3
+        loader = BatchLoader(store: store, batchSize: configuration.batchSize,
+                             transforms: configuration.trainingTransforms(channels: channels), seed: configuration.seed,
+                             dropsLastPartialBatch: true)
+    }
+
+    /// Trains one epoch and returns its figures (validation included when there is a validation set).
+    @discardableResult
+    public func trainEpoch() throws -> EpochMetrics {
+        let epoch = epochsCompleted
+        let c = configuration
+        let isSCN = c.method == .scn
+        let relabeling = isSCN && epoch >= c.relabelStartEpoch
+        let relabeler = Relabeler(threshold: c.relabelThreshold)
+        model.train()
+        let start = DispatchTime.now().uptimeNanoseconds
+        let loaderSecondsBefore = loader.preparationSeconds, loaderImagesBefore = loader.preparedImages
+        let wrongAtStart = wrongLabelCount()
+        var lossSum = 0.0, wceSum = 0.0, rrSum = 0.0, correct = 0, seen = 0, batches = 0, activeBatches = 0
+        var alphaBySample: [Int: Float] = [:], wrongBySample: [Int: Bool] = [:]
+        var events: [RelabelEvent] = []
+        let stepsPerEpoch = max(1, dataset.count / c.batchSize)
+        for (step, batch) in loader.batches(epoch: epoch, labels: dataset.labels).enumerated() {
+            optimizer.learningRate = schedule.learningRate(atEpoch: Double(epoch) + Double(step) / Double(stepsPerEpoch))
+            model.zeroGrad()
+            let output = model(batch.images)
+            let wce = crossEntropy(isSCN ? output.weightedLogits : output.logits, labels: batch.labels)
+            var loss = wce
+            var rankLoss: RankRegularization?
+            if isSCN {
+                let rr = RankRegularization(alpha: output.alpha, datasetIndices: batch.indices, beta: c.beta, margin: model.margin)
+                loss = c.lossForm == .paper ? c.gamma * rr.loss + (1 - c.gamma) * wce : wce + rr.loss
+                rankLoss = rr
+                if rr.isActive { activeBatches += 1 }
+            }
+            let lossValue = loss.item()
+            guard lossValue.isFinite else {
+                throw TrainingError(reason: "the loss became \(lossValue) at epoch \(epoch + 1), step \(step + 1); "
+                                        + "the last checkpoint is intact (try a lower learning rate)")
+            }
+            loss.backward()
+            optimizer.step()
+            if c.learnsMargin { model.margin.data[0] = max(0, model.margin.data[0]) }
+
+            lossSum += Double(lossValue)
+            wceSum += Double(wce.item())
+            rrSum += Double(rankLoss?.loss.item() ?? 0)
+            batches += 1
+            let logits = output.logits.scalars, k = dataset.classCount
+            let alphas = output.alpha.scalars
+            for (position, index) in batch.indices.enumerated() {
+                let row = logits[(position * k)..<((position + 1) * k)]
+                if row.indices.max(by: { row[$0] < row[$1] })! - position * k == batch.labels[position] { correct += 1 }
+                alphaBySample[index] = alphas[position]
+                if let clean = dataset.cleanLabels?[index], clean >= 0 { wrongBySample[index] = batch.labels[position] != clean }
+            }
+            seen += batch.indices.count
+            if relabeling, let rr = rankLoss {
+                let probabilities = softmax(c.relabelProbabilities == .logits ? output.logits.detached() : output.weightedLogits.detached())
+                let candidates = c.relabelScope == .lowImportance ? rr.lowGroup : Array(0..<batch.indices.count)
+                for change in relabeler.proposals(probabilities: probabilities, labels: batch.labels, candidates: candidates) {
+                    let index = batch.indices[change.position]
+                    let event = RelabelEvent(epoch: epoch + 1, index: index, file: dataset.imagePaths[index],
+                                             oldLabel: dataset.labels[index], newLabel: change.label, margin: change.margin,
+                                             cleanLabel: dataset.cleanLabels.flatMap { $0[index] >= 0 ? $0[index] : nil })
+                    dataset.relabel(index, to: change.label)
+                    events.append(event)
+                }
+            }
+        }
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        let alphas = Array(alphaBySample.values)
+        let alphaMean = alphas.isEmpty ? 0 : Double(alphas.reduce(0, +)) / Double(alphas.count)
+        let alphaVariance = alphas.isEmpty ? 0 : alphas.reduce(0.0) { $0 + pow(Double($1) - alphaMean, 2) } / Double(alphas.count)
+        let judged = events.filter { $0.cleanLabel != nil }
+        let corrected = judged.filter { $0.newLabel == $0.cleanLabel && $0.oldLabel != $0.cleanLabel }.count
+        let wrongKeys = wrongBySample.keys.sorted()
+        var metrics = EpochMetrics(
+            epoch: epoch + 1, learningRate: optimizer.learningRate, loss: lossSum / Double(max(1, batches)),
+            weightedCrossEntropy: wceSum / Double(max(1, batches)), rankRegularization: rrSum / Double(max(1, batches)),
+            trainAccuracy: Double(correct) / Double(max(1, seen)), validationAccuracy: nil, validationMeanClassAccuracy: nil,
+            alphaMean: alphaMean, alphaStd: alphaVariance.squareRoot(),
+            alphaQuantiles: quantiles(alphas, [0.05, 0.25, 0.5, 0.75, 0.95]),
+            rankRegularizationActiveFraction: Double(activeBatches) / Double(max(1, batches)), margin: model.margin.data[0],
+            relabels: events.count,
+            relabelPrecision: judged.isEmpty ? nil : Double(judged.filter { $0.newLabel == $0.cleanLabel }.count) / Double(judged.count),
+            relabelRecall: wrongAtStart.map { $0 == 0 ? 0 : Double(corrected) / Double($0) },
+            noiseRate: dataset.noiseRate,
+            wrongLabelAUC: rocAUC(scores: wrongKeys.map { 1 - Double(alphaBySample[$0]!) }, positives: wrongKeys.map { wrongBySample[$0]! }),
+            seconds: seconds, imagesPerSecond: Double(seen) / seconds,
+            loaderImagesPerSecond: loader.preparedImages > loaderImagesBefore
+                ? Double(loader.preparedImages - loaderImagesBefore) / (loader.preparationSeconds - loaderSecondsBefore) : 0)
+        if let validation {
+            let report = evaluate(validation.dataset, store: validation.store).report
+            metrics.validationAccuracy = report.accuracy
+            metrics.validationMeanClassAccuracy = report.meanClassAccuracy
+        }
+        relabelLog += events
+        history.append(metrics)
+        epochsCompleted += 1
+        return metrics
+    }
+
+    func relabelSample(_ index: Int, to label: Int) { dataset.relabel(index, to: label) }
+
+    func setProgress(epochsCompleted: Int, bestValidationAccuracy: Double) {
+        self.epochsCompleted = epochsCompleted
+        self.bestValidationAccuracy = bestValidationAccuracy
+    }
+
+    private func wrongLabelCount() -> Int? {
+        guard let clean = dataset.cleanLabels else { return nil }
+        return zip(dataset.labels, clean).filter { $0.1 >= 0 && $0.0 != $0.1 }.count
+    }
+
+    /// Predictions, certainty and figures on `dataset` (evaluation mode, no gradients).
+    public func evaluate(_ dataset: ExpressionDataset, store: ImageStore) -> (report: ClassificationReport, predictions: [Int], alphas: [Float]) {
+        Evaluator.evaluate(model: model, dataset: dataset, store: store, transforms: configuration.evaluationTransforms(channels: store.images.first?.channels ?? 3),
+                           batchSize: configuration.batchSize)
+    }
+
+    /// Trains the remaining epochs, writing metrics, relabels and checkpoints into `runDirectory`.
+    public func run(in runDirectory: URL) throws {
+        let manager = FileManager.default
+        try manager.createDirectory(at: runDirectory, withIntermediateDirectories: true)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try AtomicFile.write(try encoder.encode(configuration), to: runDirectory.appendingPathComponent("configuration.json"))
+        while epochsCompleted < configuration.epochs {
+            let relabelsBefore = relabelLog.count
+            let m = try trainEpoch()
+            try appendLine(to: runDirectory.appendingPathComponent("metrics.jsonl"), try JSONEncoder.sorted.encode(m))
+            for event in relabelLog[relabelsBefore...] {
+                try appendLine(to: runDirectory.appendingPathComponent("relabels.jsonl"), try JSONEncoder.sorted.encode(event))
+            }
+            try saveCheckpoint(to: runDirectory.appendingPathComponent("last.safetensors"))
+            if let accuracy = m.validationAccuracy, accuracy > bestValidationAccuracy {
+                bestValidationAccuracy = accuracy
+                try saveCheckpoint(to: runDirectory.appendingPathComponent("best.safetensors"))
+            }
+            log(summaryLine(m))
+        }
+    }
+
+    /// One line per epoch for the console.
+    public func summaryLine(_ m: EpochMetrics) -> String {
+        var parts = [String(format: "epoch %d/%d", m.epoch, configuration.epochs), String(format: "loss %.4f", m.loss),
+                     String(format: "train %.2f%%", 100 * m.trainAccuracy)]
+        if let v = m.validationAccuracy { parts.append(String(format: "val %.2f%%", 100 * v)) }
+        if configuration.method == .scn {
+            parts.append(String(format: "alpha %.3f±%.3f", m.alphaMean, m.alphaStd))
+            parts.append(String(format: "RR active %.0f%%", 100 * m.rankRegularizationActiveFraction))
+            parts.append("relabels \(m.relabels)" + (m.relabelPrecision.map { String(format: " (%.0f%% right)", 100 * $0) } ?? ""))
+        }
+        if let auc = m.wrongLabelAUC { parts.append(String(format: "wrong-label AUC %.3f", auc)) }
+        parts.append(String(format: "lr %.2g", m.learningRate))
+        parts.append(String(format: "%.0f img/s (loader %.0f)", m.imagesPerSecond, m.loaderImagesPerSecond))
+        return parts.joined(separator: "  ")
+    }
+
+    private func appendLine(to url: URL, _ data: Data) throws {
+        var line = data
+        line.append(0x0A)
+        if let handle = try? FileHandle(forWritingTo: url) {
+            defer { try? handle.close() }
+            try handle.seekToEnd()
+            try handle.write(contentsOf: line)
+        } else {
+            try line.write(to: url)
+        }
+    }
+}
+
+extension JSONEncoder {
+    static var sorted: JSONEncoder {
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys]
+        e.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return e
+    }
+}
+
+/// Batched evaluation of a model on a dataset.
+public enum Evaluator {
+    public static func evaluate(model: SCNModel, dataset: ExpressionDataset, store: ImageStore, transforms: [ImageTransform],
+                                batchSize: Int) -> (report: ClassificationReport, predictions: [Int], alphas: [Float]) {
+        model.eval()
+        defer { model.train() }
+        let loader = BatchLoader(store: store, batchSize: batchSize, transforms: transforms, seed: 0, shuffles: false)
+        var predictions = [Int](repeating: 0, count: dataset.count), alphas = [Float](repeating: 0, count: dataset.count)
+        GradientMode.withoutGradients {
+            for batch in loader.batches(epoch: 0, labels: dataset.labels) {
+                let output = model(batch.images)
+                let logits = output.logits.scalars, k = dataset.classCount, a = output.alpha.scalars
+                for (position, index) in batch.indices.enumerated() {
+                    let row = logits[(position * k)..<((position + 1) * k)]
+                    predictions[index] = row.indices.max(by: { row[$0] < row[$1] })! - position * k
+                    alphas[index] = a[position]
+                }
+            }
+        }
+        return (ClassificationReport(predictions: predictions, labels: dataset.labels, classCount: dataset.classCount), predictions, alphas)
+    }
+}

@@ -1,0 +1,101 @@
+import Foundation
+import SCNData
+import SCNKernels
+import SCNLayers
+
+/// Everything that defines a training run; saved as `configuration.json` in the run directory.
+/// Defaults are the paper's (SCN-SPEC.md), except the schedule length and input size, which a user sets
+/// for the hardware at hand.
+public struct TrainingConfiguration: Codable, Equatable, Sendable {
+    public enum Method: String, Codable, Sendable, CaseIterable { case scn, baseline }
+    public enum OptimizerKind: String, Codable, Sendable, CaseIterable { case sgd, adam, adamw }
+    public enum ScheduleKind: String, Codable, Sendable, CaseIterable { case multistep, exponential, cosine }
+    public enum Augmentation: String, Codable, Sendable, CaseIterable {
+        /// Resize and normalize only.
+        case none
+        /// Random crop with padding (1/8 of the size) and horizontal flip.
+        case cropFlip = "crop-flip"
+        /// The authors' code: flip or Gaussian noise (variance 30), normalize, random erasing.
+        case official
+    }
+
+    public var method: Method = .scn
+    // Backbone and input.
+    public var depth = 18
+    public var stem: ResNet.Stem = .imageNet
+    public var width = 64
+    public var inputSize = 48
+    // Optimization.
+    public var epochs = 40
+    public var batchSize = 64
+    public var optimizer: OptimizerKind = .sgd
+    public var learningRate: Float = 0.1
+    public var momentum: Float = 0.9
+    public var weightDecay: Float = 5e-4
+    public var schedule: ScheduleKind = .multistep
+    public var milestones = [15, 30]
+    public var decay: Float = 0.1
+    public var warmupEpochs: Double = 0
+    public var augmentation: Augmentation = .cropFlip
+    // SCN.
+    public var beta: Float = 0.7
+    public var margin: Float = 0.15
+    public var learnsMargin = false
+    public var relabelThreshold: Float = 0.2
+    public var gamma: Float = 0.5
+    public var relabelStartEpoch = 10
+    public var relabelScope: RelabelScope = .lowImportance
+    public var relabelProbabilities: RelabelProbabilities = .logits
+    public var lossForm: LossForm = .paper
+    // Reproducibility and speed.
+    public var seed: UInt64 = 0
+    public var precision: ConvolutionPrecision = .float32
+
+    public init() {}
+
+    /// The learning-rate schedule this configuration describes.
+    public func learningRateSchedule() -> LearningRateSchedule {
+        let base: LearningRateSchedule
+        switch schedule {
+        case .multistep: base = MultiStepSchedule(base: learningRate, milestones: milestones, gamma: decay)
+        case .exponential: base = ExponentialSchedule(base: learningRate, gamma: decay)
+        case .cosine: base = CosineSchedule(base: learningRate, epochs: Double(epochs))
+        }
+        return warmupEpochs > 0 ? AnySchedule(LinearWarmup(AnySchedule(base), warmupEpochs: warmupEpochs)) : base
+    }
+
+    /// Training-time image steps.
+    public func trainingTransforms(channels: Int) -> [ImageTransform] {
+        let (mean, std) = normalization(channels)
+        let resize = ImageTransform.resize(width: inputSize, height: inputSize)
+        switch augmentation {
+        case .none: return [resize, .normalize(mean: mean, std: std)]
+        case .cropFlip:
+            return [resize, .randomCrop(size: inputSize, padding: max(1, inputSize / 8)), .horizontalFlip(p: 0.5),
+                    .normalize(mean: mean, std: std)]
+        case .official:
+            return [resize, .flipOrGaussianNoise(p: 0.5, standardDeviation: Float(30).squareRoot()), .normalize(mean: mean, std: std),
+                    .randomErasing(p: 0.5, scale: 0.02...0.25, ratio: 0.3...3.3)]
+        }
+    }
+
+    /// Evaluation-time image steps.
+    public func evaluationTransforms(channels: Int) -> [ImageTransform] {
+        let (mean, std) = normalization(channels)
+        return [.resize(width: inputSize, height: inputSize), .normalize(mean: mean, std: std)]
+    }
+
+    private func normalization(_ channels: Int) -> ([Float], [Float]) {
+        channels == 3 ? (imageNetMean, imageNetStd) : ([Float](repeating: 0.5, count: channels), [Float](repeating: 0.5, count: channels))
+    }
+}
+
+/// A schedule behind an existential, so schedules can wrap each other.
+public struct AnySchedule: LearningRateSchedule {
+    private let rate: @Sendable (Double) -> Float
+    public init(_ schedule: some LearningRateSchedule) { rate = { schedule.learningRate(atEpoch: $0) } }
+    public func learningRate(atEpoch epoch: Double) -> Float { rate(epoch) }
+}
+
+extension ResNet.Stem: Codable {}
+extension ConvolutionPrecision: Codable {}

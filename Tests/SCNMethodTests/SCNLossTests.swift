@@ -1,0 +1,63 @@
+import SCNMethod
+import SCNTensor
+import XCTest
+
+final class SCNLossTests: XCTestCase {
+    func testRankRegularizationGroupsLossAndGradient() {
+        // alpha sorted: 0.9 (i1), 0.8 (i3), 0.8 (i0, ties broken by dataset index), 0.3 (i2), 0.1 (i4)
+        let alpha = Tensor([0.8, 0.9, 0.3, 0.8, 0.1], shape: [5, 1], requiresGrad: true)
+        let margin = Tensor([0.8], shape: [1], requiresGrad: true)
+        let rr = RankRegularization(alpha: alpha, datasetIndices: [10, 11, 12, 4, 14], beta: 0.6, margin: margin)
+        // M = round(0.6 * 5) = 3: high = {1, 3, 0} (index 4 < 10 puts position 3 first among the 0.8s)
+        XCTAssertEqual(rr.highGroup, [1, 3, 0])
+        XCTAssertEqual(rr.lowGroup, [2, 4])
+        let gap = (0.9 + 0.8 + 0.8) / 3 - (0.3 + 0.1) / 2
+        XCTAssertEqual(Double(rr.gap), gap, accuracy: 1e-6)
+        XCTAssertTrue(rr.isActive)
+        XCTAssertEqual(Double(rr.loss.item()), 0.8 - gap, accuracy: 1e-6)
+        rr.loss.backward()
+        let g = alpha.grad!.scalars
+        XCTAssertEqual(g[1], -1.0 / 3, accuracy: 1e-6)
+        XCTAssertEqual(g[0], -1.0 / 3, accuracy: 1e-6)
+        XCTAssertEqual(g[2], 0.5, accuracy: 1e-6)
+        XCTAssertEqual(g[4], 0.5, accuracy: 1e-6)
+        XCTAssertEqual(margin.grad!.item(), 1, "a learnable margin gets gradient 1 while the hinge is active")
+
+        let inactive = RankRegularization(alpha: alpha, datasetIndices: [0, 1, 2, 3, 4], beta: 0.6,
+                                          margin: Tensor([0.1], shape: [1]))
+        XCTAssertFalse(inactive.isActive)
+        XCTAssertEqual(inactive.loss.item(), 0)
+        let degenerate = RankRegularization(alpha: alpha, datasetIndices: [0, 1, 2, 3, 4], beta: 1, margin: margin)
+        XCTAssertEqual(degenerate.loss.item(), 0, "no low group: no loss")
+        XCTAssertEqual(degenerate.lowGroup, [])
+    }
+
+    func testRelabelingRule() {
+        let p = Tensor([0.1, 0.7, 0.2,   // label 0: margin 0.6 > 0.2 -> 1
+                        0.3, 0.35, 0.35, // label 0: margin 0.05 -> keep
+                        0.05, 0.05, 0.9, // label 2 already best -> keep
+                        0.5, 0.4, 0.1],  // label 1: margin 0.1 -> keep
+                       shape: [4, 3])
+        let relabeler = Relabeler(threshold: 0.2)
+        let changes = relabeler.proposals(probabilities: p, labels: [0, 0, 2, 1], candidates: [0, 1, 2, 3])
+        XCTAssertEqual(changes.map(\.position), [0])
+        XCTAssertEqual(changes.map(\.label), [1])
+        XCTAssertEqual(Double(changes[0].margin), 0.6, accuracy: 1e-6)
+        XCTAssertTrue(relabeler.proposals(probabilities: p, labels: [0, 0, 2, 1], candidates: [1, 2, 3]).isEmpty,
+                      "only candidates (the low-importance group) are considered")
+    }
+
+    func testMetrics() {
+        let report = ClassificationReport(predictions: [0, 1, 1, 2, 2, 2], labels: [0, 1, 2, 2, 2, 0], classCount: 4)
+        XCTAssertEqual(report.accuracy, 4.0 / 6, accuracy: 1e-12)
+        XCTAssertEqual(report.confusionMatrix, [[1, 0, 1, 0], [0, 1, 0, 0], [0, 1, 2, 0], [0, 0, 0, 0]])
+        XCTAssertEqual(report.perClassAccuracy[0]!, 0.5)
+        XCTAssertNil(report.perClassAccuracy[3])
+        XCTAssertEqual(report.meanClassAccuracy, (0.5 + 1 + 2.0 / 3) / 3, accuracy: 1e-12)
+        XCTAssertEqual(rocAUC(scores: [0.9, 0.8, 0.3, 0.1], positives: [true, true, false, false]), 1)
+        XCTAssertEqual(rocAUC(scores: [0.1, 0.8, 0.3, 0.9], positives: [true, true, false, false]), 0.25, "1 of 4 positive-negative pairs ordered right")
+        XCTAssertEqual(rocAUC(scores: [0.5, 0.5], positives: [true, false]), 0.5, "ties count one half")
+        XCTAssertNil(rocAUC(scores: [0.5], positives: [true]))
+        XCTAssertEqual(quantiles([4, 1, 3, 2], [0, 0.5, 1]), [1, 2.5, 4])
+    }
+}

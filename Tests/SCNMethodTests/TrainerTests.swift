@@ -1,0 +1,138 @@
+import Foundation
+import SCNData
+import SCNFormats
+import SCNMethod
+import SCNTensor
+import XCTest
+
+/// Training end to end on a small generated dataset: learning, relabeling, metrics files, checkpoints,
+/// and a resumed run ending bit-identical to an uninterrupted one.
+final class TrainerTests: XCTestCase {
+    /// 4 classes of 8x8 grayscale images, each class a bright quadrant, with pixel noise; 25% of the
+    /// labels flipped (clean labels kept).
+    static func syntheticData(count: Int, seed: UInt64) -> (ExpressionDataset, ImageStore) {
+        var g = RandomGenerator(seed: seed)
+        var images: [DecodedImage] = [], labels: [Int] = []
+        for i in 0..<count {
+            let c = i % 4
+            var pixels = [UInt8](repeating: 0, count: 64)
+            for y in 0..<8 {
+                for x in 0..<8 {
+                    let inQuadrant = (y / 4) == c / 2 && (x / 4) == c % 2
+                    pixels[y * 8 + x] = UInt8(max(0, min(255, (inQuadrant ? 200 : 40) + Int(g.nextNormal() * 30))))
+                }
+            }
+            images.append(DecodedImage(width: 8, height: 8, channels: 1, pixels: pixels).rgb())
+            labels.append(c)
+        }
+        var dataset = ExpressionDataset(name: "quadrants", classNames: ["a", "b", "c", "d"],
+                                        imagePaths: (0..<count).map { "synthetic/\($0).png" }, labels: labels)
+        dataset.replaceLabels(LabelNoise.inject(into: labels, classCount: 4, rate: 0.25, seed: seed), keepingCurrentAsClean: true)
+        return (dataset, ImageStore(images: images))
+    }
+
+    static func configuration(epochs: Int) -> TrainingConfiguration {
+        var c = TrainingConfiguration()
+        c.stem = .small
+        c.width = 4
+        c.inputSize = 8
+        c.batchSize = 16
+        c.epochs = epochs
+        c.learningRate = 0.05
+        c.milestones = [100]
+        c.augmentation = .none  // a flip would swap the quadrant classes
+        c.relabelStartEpoch = 1
+        c.learnsMargin = true
+        c.seed = 3
+        return c
+    }
+
+    private func temporaryDirectory() throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("scn-run-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
+    func testTrainingLearnsAndWritesTheRunDirectory() throws {
+        let (train, store) = Self.syntheticData(count: 128, seed: 1)
+        let (validation, validationStore) = Self.syntheticData(count: 64, seed: 2)
+        var cleanValidation = validation
+        cleanValidation.replaceLabels(validation.cleanLabels!, keepingCurrentAsClean: false)
+        let trainer = Trainer(configuration: Self.configuration(epochs: 6), dataset: train, store: store,
+                              validation: (cleanValidation, validationStore))
+        trainer.log = { _ in }
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try trainer.run(in: directory)
+
+        let metrics = try String(contentsOf: directory.appendingPathComponent("metrics.jsonl"), encoding: .utf8)
+            .split(separator: "\n").map { try JSONDecoder().decode(EpochMetrics.self, from: Data($0.utf8)) }
+        XCTAssertEqual(metrics.map(\.epoch), [1, 2, 3, 4, 5, 6])
+        XCTAssertGreaterThan(metrics.last!.validationAccuracy!, 0.6, "learns the quadrants despite 25% wrong labels")
+        XCTAssertNotNil(metrics.last!.wrongLabelAUC)
+        XCTAssertEqual(metrics.last!.alphaQuantiles.count, 5)
+        XCTAssertEqual(metrics[0].relabels, 0, "no relabeling before the start epoch")
+        let relabels = trainer.relabelLog
+        if !relabels.isEmpty {
+            let lines = try String(contentsOf: directory.appendingPathComponent("relabels.jsonl"), encoding: .utf8).split(separator: "\n")
+            XCTAssertEqual(lines.count, relabels.count)
+            XCTAssertTrue(relabels.allSatisfy { $0.epoch >= 2 && $0.oldLabel != $0.newLabel })
+        }
+        XCTAssertTrue(FileManager.default.fileExists(atPath: directory.appendingPathComponent("configuration.json").path))
+        let checkpoint = try SafeTensorsFile(contentsOf: directory.appendingPathComponent("last.safetensors"))
+        XCTAssertEqual(checkpoint.metadata["kind"], "scn-checkpoint")
+        XCTAssertEqual(try checkpoint.integers("training.epochs_completed"), [6])
+        XCTAssertEqual(try checkpoint.integers("training.labels").map { Int($0) }, trainer.dataset.labels)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: directory.appendingPathComponent("best.safetensors").path))
+    }
+
+    func testResumedRunEndsBitIdenticalToAnUninterruptedOne() throws {
+        let (train, store) = Self.syntheticData(count: 96, seed: 5)
+        let whole = Trainer(configuration: Self.configuration(epochs: 3), dataset: train, store: store)
+        whole.log = { _ in }
+        let wholeDirectory = try temporaryDirectory(), partDirectory = try temporaryDirectory()
+        defer {
+            try? FileManager.default.removeItem(at: wholeDirectory)
+            try? FileManager.default.removeItem(at: partDirectory)
+        }
+        try whole.run(in: wholeDirectory)
+
+        // "Killed" after 2 epochs: a new process (trainer) resumes from the run directory.
+        var twoEpochs = Self.configuration(epochs: 2)
+        twoEpochs.epochs = 2
+        let first = Trainer(configuration: twoEpochs, dataset: train, store: store)
+        first.log = { _ in }
+        try first.run(in: partDirectory)
+        let resumed = Trainer(configuration: Self.configuration(epochs: 3), dataset: train, store: store)
+        resumed.log = { _ in }
+        try resumed.resume(in: partDirectory)
+
+        let a = whole.model.stateDictionary().tensors, b = resumed.model.stateDictionary().tensors
+        XCTAssertEqual(Set(a.keys), Set(b.keys))
+        for (key, tensor) in a { XCTAssertEqual(tensor.scalars, b[key]!.scalars, "\(key) differs after resuming") }
+        XCTAssertEqual(whole.dataset.labels, resumed.dataset.labels)
+        XCTAssertEqual(whole.model.stateDictionary().integers, resumed.model.stateDictionary().integers)
+        let lines = try String(contentsOf: partDirectory.appendingPathComponent("metrics.jsonl"), encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(lines.count, 3, "one metrics line per epoch across the interruption")
+    }
+
+    func testForeignAndMismatchedCheckpointsAreRefused() throws {
+        let (train, store) = Self.syntheticData(count: 32, seed: 7)
+        let trainer = Trainer(configuration: Self.configuration(epochs: 1), dataset: train, store: store)
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let foreign = directory.appendingPathComponent("weights.safetensors")
+        try trainer.model.save(to: foreign)
+        XCTAssertThrowsError(try trainer.restore(from: foreign)) { XCTAssertTrue("\($0)".contains("not an SCN training checkpoint")) }
+
+        let own = directory.appendingPathComponent("last.safetensors")
+        try trainer.saveCheckpoint(to: own)
+        var other = Self.configuration(epochs: 1)
+        other.width = 8
+        let wider = Trainer(configuration: other, dataset: train, store: store)
+        XCTAssertThrowsError(try wider.restore(from: own)) { XCTAssertTrue("\($0)".contains("different configuration"), "\($0)") }
+        let smaller = train.subset(Array(0..<16))
+        let fewer = Trainer(configuration: Self.configuration(epochs: 1), dataset: smaller, store: ImageStore(images: Array(store.images.prefix(16))))
+        XCTAssertThrowsError(try fewer.restore(from: own)) { XCTAssertTrue("\($0)".contains("label table has 32 samples"), "\($0)") }
+    }
+}
