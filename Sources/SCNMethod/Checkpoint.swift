@@ -1,4 +1,5 @@
 import Foundation
+import SCNData
 import SCNFormats
 import SCNLayers
 import SCNTensor
@@ -94,5 +95,44 @@ extension Trainer {
             return epoch <= epochs
         }
         try AtomicFile.write(Data((kept.joined(separator: "\n") + (kept.isEmpty ? "" : "\n")).utf8), to: url)
+    }
+}
+
+/// A trained model read from a checkpoint, ready to predict.
+public struct TrainedModel {
+    public let model: SCNModel
+    public let configuration: TrainingConfiguration
+    public let classNames: [String]
+
+    /// Reads a checkpoint written by `Trainer` (`last.safetensors`, `best.safetensors`), refusing a file
+    /// of another kind or with any missing, unexpected or mis-shaped key.
+    public init(checkpoint url: URL) throws {
+        let file = try SafeTensorsFile(contentsOf: url)
+        guard file.metadata["kind"] == "scn-checkpoint", let configurationText = file.metadata["configuration"],
+              let namesText = file.metadata["class_names"] else {
+            throw TrainingError(reason: "\(url.path): not an SCN checkpoint (written by 'scn train'); convert other files with 'scn convert'")
+        }
+        configuration = try JSONDecoder().decode(TrainingConfiguration.self, from: Data(configurationText.utf8))
+        classNames = try JSONDecoder().decode([String].self, from: Data(namesText.utf8))
+        model = SCNModel(backbone: ResNet(depth: configuration.depth, classCount: classNames.count, stem: configuration.stem,
+                                          width: configuration.width), initialMargin: configuration.margin)
+        var tensors: [String: Tensor] = [:], integers: [String: Int] = [:]
+        for key in file.keys where key.hasPrefix("model.") {
+            let name = String(key.dropFirst(6))
+            if file.entries[key]!.dtype.isFloatingPoint { tensors[name] = try file.tensor(key) } else {
+                integers[name] = Int(try file.integers(key)[0])
+            }
+        }
+        try model.load(tensors: tensors, integers: integers, source: url.path)
+        model.eval()
+    }
+
+    /// Figures on `dataset` (whose classes must be the model's).
+    public func evaluate(_ dataset: ExpressionDataset, store: ImageStore) throws -> (report: ClassificationReport, predictions: [Int], alphas: [Float]) {
+        guard dataset.classCount == classNames.count else {
+            throw TrainingError(reason: "the dataset has \(dataset.classCount) classes \(dataset.classNames), the model \(classNames.count) \(classNames)")
+        }
+        return Evaluator.evaluate(model: model, dataset: dataset, store: store,
+                                  transforms: configuration.evaluationTransforms(channels: 3), batchSize: configuration.batchSize)
     }
 }

@@ -12,4 +12,5 @@ if !missingSettings.isEmpty && ProcessInfo.processInfo.environment["SCN_RELAUNCH
     execv("/proc/self/exe", &arguments)
     // execv returns only on failure: go on with the current settings.
 }
+setvbuf(stdout, nil, _IOLBF, 0)  // one line at a time, also into a log file
 SCNCommand.main()

@@ -1,0 +1,56 @@
+import ArgumentParser
+import Foundation
+import SCNData
+import SCNMethod
+
+/// `scn eval`: accuracy, mean class accuracy, per-class accuracy and confusion matrix of a checkpoint.
+struct EvalCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "eval",
+        abstract: "Evaluate a trained checkpoint on a dataset split.",
+        discussion: """
+            Prints accuracy, mean class accuracy, per-class accuracy and the confusion matrix (rows: true \
+            class, columns: predicted). Where the dataset knows which of its labels are wrong (fer2013's \
+            train split, against the FERPlus majority), also the ROC AUC of 1 - alpha for finding them.
+            """)
+
+    @Option(help: "A checkpoint written by scn train (last.safetensors or best.safetensors).") var checkpoint: String
+    @OptionGroup var data: DatasetOptions
+    @Option(help: "Split: train, validation or test.") var split = "test"
+    @Flag(help: "Print one JSON object.") var json = false
+
+    func run() throws {
+        let url = URL(fileURLWithPath: checkpoint)
+        guard FileManager.default.fileExists(atPath: url.path) else {
+            throw ValidationError("--checkpoint \(checkpoint): no such file")
+        }
+        let trained = try TrainedModel(checkpoint: url)
+        guard var dataset = try data.load(split: split) else {
+            throw ValidationError("\(data.dataset.rawValue) has no '\(split)' split")
+        }
+        let store = try data.images(for: &dataset)
+        let (report, _, alphas) = try trained.evaluate(dataset, store: store)
+        var result: [String: Any] = [
+            "checkpoint": url.path, "dataset": dataset.name, "split": split, "count": report.count,
+            "accuracy": report.accuracy, "mean_class_accuracy": report.meanClassAccuracy,
+            "per_class_accuracy": Dictionary(uniqueKeysWithValues: zip(dataset.classNames, report.perClassAccuracy.map { $0 ?? -1 })),
+            "confusion_matrix": report.confusionMatrix, "class_names": dataset.classNames,
+        ]
+        if let clean = dataset.cleanLabels {
+            let known = dataset.labels.indices.filter { clean[$0] >= 0 }
+            result["wrong_label_auc"] = rocAUC(scores: known.map { 1 - Double(alphas[$0]) },
+                                               positives: known.map { dataset.labels[$0] != clean[$0] }) ?? NSNull()
+        }
+        if json {
+            let data = try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys])
+            print(String(decoding: data, as: UTF8.self))
+        } else {
+            print(String(format: "%@ %@: accuracy %.2f%%, mean class accuracy %.2f%% (%d images)", dataset.name, split,
+                         100 * report.accuracy, 100 * report.meanClassAccuracy, report.count))
+            for (name, accuracy) in zip(dataset.classNames, report.perClassAccuracy) {
+                print(String(format: "  %-10@ %@", name, accuracy.map { String(format: "%.2f%%", 100 * $0) } ?? "-"))
+            }
+            if let auc = result["wrong_label_auc"] as? Double { print(String(format: "wrong-label ROC AUC of 1-alpha: %.3f", auc)) }
+        }
+    }
+}

@@ -1,0 +1,172 @@
+import ArgumentParser
+import Foundation
+import SCNData
+import SCNKernels
+import SCNLayers
+import SCNMethod
+import SCNTensor
+
+/// `scn train`: trains SCN or the cross-entropy baseline and writes a run directory.
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Train a Self-Cure Network (or the plain cross-entropy baseline) on a face dataset.",
+        discussion: """
+            Writes the run directory: configuration.json, metrics.jsonl (one line per epoch), relabels.jsonl \
+            (every label change), last.safetensors and best.safetensors (by validation accuracy; never \
+            selected on the test split). A killed run continues with --resume. Defaults are the paper's \
+            (beta 0.7, margin 0.15, delta2 0.2, gamma 0.5, relabel from epoch 10, SGD 0.1 with steps at 15 \
+            and 30); --config FILE reads a JSON configuration that the options given here override.
+            """)
+
+    @OptionGroup var data: DatasetOptions
+
+    @Option(name: .customLong("run"), help: "Run directory (created).") var runPath: String
+    @Flag(help: "Continue the run in --run from its last checkpoint.") var resume = false
+    @Option(help: "A JSON configuration file (keys as in a run's configuration.json); options given here override it.")
+    var config: String?
+
+    @Option(help: "scn or baseline.") var method: TrainingConfiguration.Method?
+    @Option(help: "Inject symmetric label noise at this rate (per class, the paper's protocol) into the training labels.")
+    var noise: Double?
+    @Option(help: "Noise mode: symmetric or pairFlip.") var noiseMode: LabelNoise.Mode = .symmetric
+    @Option(help: "Fraction of train carved out for validation where the dataset has no validation split.")
+    var validationFraction = 0.1
+
+    @Option(help: "ResNet depth: 18 or 34.") var depth: Int?
+    @Option(help: "Stem: imageNet (7x7/2 + max pool) or small (3x3/1).") var stem: ResNet.Stem?
+    @Option(help: "Width of the first stage (64 in torchvision).") var width: Int?
+    @Option(help: "Input size in pixels (images are resized).") var input: Int?
+    @Option(help: "Epochs.") var epochs: Int?
+    @Option(help: "Batch size.") var batchSize: Int?
+    @Option(help: "Optimizer: sgd, adam or adamw.") var optimizer: TrainingConfiguration.OptimizerKind?
+    @Option(help: "Learning rate.") var lr: Float?
+    @Option(help: "Weight decay.") var weightDecay: Float?
+    @Option(help: "Schedule: multistep, exponential or cosine.") var schedule: TrainingConfiguration.ScheduleKind?
+    @Option(help: "Multi-step milestones in epochs, comma separated (e.g. 15,30).") var milestones: String?
+    @Option(help: "Linear warm-up length in epochs.") var warmup: Double?
+    @Option(help: "Augmentation: none, crop-flip or official.") var augmentation: TrainingConfiguration.Augmentation?
+    @Option(help: "SCN: fraction of the batch in the high-importance group (beta).") var beta: Float?
+    @Option(help: "SCN: rank-regularization margin delta1.") var margin: Float?
+    @Flag(help: "SCN: learn the margin.") var learnMargin = false
+    @Option(help: "SCN: relabeling threshold delta2.") var relabelThreshold: Float?
+    @Option(help: "SCN: weight gamma of the rank loss in the paper's form.") var gamma: Float?
+    @Option(help: "SCN: first epoch (0-based) in which relabeling happens.") var relabelStart: Int?
+    @Option(help: "SCN: lowImportance (paper) or all (official code).") var relabelScope: RelabelScope?
+    @Option(help: "SCN: logits (paper) or weightedLogits (official code).") var relabelProbabilities: RelabelProbabilities?
+    @Option(help: "SCN: paper (gamma-weighted) or official (WCE + RR).") var lossForm: LossForm?
+    @Option(help: "Random seed.") var seed: UInt64?
+    @Option(help: "Convolution precision: float32 or bfloat16.") var precision: ConvolutionPrecision?
+
+    func effectiveConfiguration() throws -> TrainingConfiguration {
+        var c = TrainingConfiguration()
+        if let config {
+            let url = URL(fileURLWithPath: config)
+            guard let data = try? Data(contentsOf: url) else { throw ValidationError("--config \(config): cannot be read") }
+            guard let given = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+                throw ValidationError("--config \(config): not a JSON object")
+            }
+            var merged = try JSONSerialization.jsonObject(with: JSONEncoder().encode(c)) as! [String: Any]
+            for (key, value) in given {
+                guard merged[key] != nil else { throw ValidationError("--config \(config): unknown key '\(key)'") }
+                merged[key] = value
+            }
+            do { c = try JSONDecoder().decode(TrainingConfiguration.self, from: JSONSerialization.data(withJSONObject: merged)) } catch {
+                throw ValidationError("--config \(config): \(error)")
+            }
+        }
+        if let method { c.method = method }
+        if let depth { c.depth = depth }
+        if let stem { c.stem = stem }
+        if let width { c.width = width }
+        if let input { c.inputSize = input }
+        if let epochs { c.epochs = epochs }
+        if let batchSize { c.batchSize = batchSize }
+        if let optimizer { c.optimizer = optimizer }
+        if let lr { c.learningRate = lr }
+        if let weightDecay { c.weightDecay = weightDecay }
+        if let schedule { c.schedule = schedule }
+        if let milestones {
+            let values = milestones.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+            guard !values.isEmpty else { throw ValidationError("--milestones '\(milestones)': expected comma-separated epochs") }
+            c.milestones = values
+        }
+        if let warmup { c.warmupEpochs = warmup }
+        if let augmentation { c.augmentation = augmentation }
+        if let beta { c.beta = beta }
+        if let margin { c.margin = margin }
+        if learnMargin { c.learnsMargin = true }
+        if let relabelThreshold { c.relabelThreshold = relabelThreshold }
+        if let gamma { c.gamma = gamma }
+        if let relabelStart { c.relabelStartEpoch = relabelStart }
+        if let relabelScope { c.relabelScope = relabelScope }
+        if let relabelProbabilities { c.relabelProbabilities = relabelProbabilities }
+        if let lossForm { c.lossForm = lossForm }
+        if let seed { c.seed = seed }
+        if let precision { c.precision = precision }
+        guard [18, 34].contains(c.depth) else { throw ValidationError("--depth must be 18 or 34") }
+        guard c.epochs >= 1, c.batchSize >= 2, c.inputSize >= 8 else {
+            throw ValidationError("--epochs must be at least 1, --batch-size at least 2, --input at least 8")
+        }
+        guard c.beta > 0 && c.beta < 1 else { throw ValidationError("--beta must be between 0 and 1") }
+        return c
+    }
+
+    func run() throws {
+        var configuration = try effectiveConfiguration()
+        let runDirectory = URL(fileURLWithPath: runPath)
+        if resume {
+            let saved = runDirectory.appendingPathComponent("configuration.json")
+            guard let data = try? Data(contentsOf: saved) else {
+                throw ValidationError("--resume: \(saved.path) does not exist; start the run without --resume")
+            }
+            var savedConfiguration = try JSONDecoder().decode(TrainingConfiguration.self, from: data)
+            if let epochs { savedConfiguration.epochs = epochs }
+            configuration = savedConfiguration
+        } else if FileManager.default.fileExists(atPath: runDirectory.appendingPathComponent("last.safetensors").path) {
+            throw ValidationError("--run \(runPath) already holds a run; add --resume to continue it or choose another directory")
+        }
+
+        guard var train = try data.load(split: "train") else { throw ValidationError("\(data.dataset) has no training split") }
+        if let noise {
+            guard noise >= 0 && noise < 1 else { throw ValidationError("--noise must be in [0, 1)") }
+            let noisy = LabelNoise.inject(into: train.labels, classCount: train.classCount, rate: noise, mode: noiseMode,
+                                          seed: configuration.seed &+ 101)
+            train.replaceLabels(noisy, keepingCurrentAsClean: true)
+            let rates = LabelNoise.realizedRates(noisy: noisy, clean: train.cleanLabels!, classCount: train.classCount)
+            print(String(format: "injected %@ noise: %.2f%% of labels changed; per class ", noiseMode.rawValue, 100 * rates.overall)
+                  + rates.perClass.map { String(format: "%.1f%%", 100 * $0) }.joined(separator: " "))
+        }
+        var validation = try data.load(split: "validation")
+        if validation == nil {
+            var generator = RandomGenerator(seed: configuration.seed &+ 7)
+            let order = Array(0..<train.count).shuffled(using: &generator)
+            let cut = Int(Double(train.count) * validationFraction)
+            validation = train.subset(Array(order[..<cut]).sorted())
+            train = train.subset(Array(order[cut...]).sorted())
+            // Validation scores the given labels; with injected noise use the clean ones.
+            if let clean = validation!.cleanLabels { validation!.replaceLabels(clean, keepingCurrentAsClean: false) }
+        }
+        print("loading \(train.count) training and \(validation!.count) validation images of \(train.name)...")
+        let trainStore = try data.images(for: &train)
+        var validationSet = validation!
+        let validationStore = try data.images(for: &validationSet)
+        let trainer = Trainer(configuration: configuration, dataset: train, store: trainStore,
+                              validation: (validationSet, validationStore))
+        print("\(configuration.method == .scn ? "SCN" : "baseline"), ResNet-\(configuration.depth) (\(trainer.model.parameterCount) parameters), "
+              + "\(configuration.epochs) epochs, batch \(configuration.batchSize), input \(configuration.inputSize), run \(runDirectory.path)")
+        if resume { try trainer.resume(in: runDirectory) } else { try trainer.run(in: runDirectory) }
+        print(String(format: "best validation accuracy %.2f%%; checkpoints in %@", 100 * trainer.bestValidationAccuracy, runDirectory.path))
+    }
+}
+
+extension TrainingConfiguration.Method: ExpressibleByArgument {}
+extension TrainingConfiguration.OptimizerKind: ExpressibleByArgument {}
+extension TrainingConfiguration.ScheduleKind: ExpressibleByArgument {}
+extension TrainingConfiguration.Augmentation: ExpressibleByArgument {}
+extension ResNet.Stem: ExpressibleByArgument {}
+extension RelabelScope: ExpressibleByArgument {}
+extension RelabelProbabilities: ExpressibleByArgument {}
+extension LossForm: ExpressibleByArgument {}
+extension ConvolutionPrecision: ExpressibleByArgument {}
+extension LabelNoise.Mode: ExpressibleByArgument {}
