@@ -10,6 +10,10 @@ enum DatasetKind: String, ExpressibleByArgument, CaseIterable {
     case fer2013
     /// RAF-DB basic expressions.
     case rafdb
+    /// AffectNet's manually annotated set, 8 classes.
+    case affectnet
+    /// AffectNet without contempt, 7 classes.
+    case affectnet7
     /// An image folder `root/<class>/<image>`.
     case folder
 }
@@ -50,6 +54,11 @@ struct DatasetOptions: ParsableArguments {
         case (.fer2013, "test"): set = try FERPlus.load(root: root, split: .test)
         case (.rafdb, "train"): set = try RAFDB.load(root: root, split: .train)
         case (.rafdb, "test"): set = try RAFDB.load(root: root, split: .test)
+        case (.affectnet, "train"): set = try AffectNet.load(root: root, split: .training)
+        // AffectNet's published validation set is its test set; selection carves from training.
+        case (.affectnet, "test"): set = try AffectNet.load(root: root, split: .validation)
+        case (.affectnet7, "train"): set = try AffectNet.load(root: root, split: .training, classCount: 7)
+        case (.affectnet7, "test"): set = try AffectNet.load(root: root, split: .validation, classCount: 7)
         case (.folder, "train"): set = try ImageFolder.load(root: root)
         default: set = nil
         }

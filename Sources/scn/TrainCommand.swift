@@ -44,6 +44,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Weight decay.") var weightDecay: Float?
     @Option(help: "Schedule: multistep, exponential or cosine.") var schedule: TrainingConfiguration.ScheduleKind?
     @Option(help: "Multi-step milestones in epochs, comma separated (e.g. 15,30).") var milestones: String?
+    @Option(help: "Schedule decay: the multi-step factor or the exponential rate per epoch.") var decay: Float?
     @Option(help: "Linear warm-up length in epochs.") var warmup: Double?
     @Option(help: "Augmentation: none, crop-flip or official.") var augmentation: TrainingConfiguration.Augmentation?
     @Option(help: "SCN: fraction of the batch in the high-importance group (beta).") var beta: Float?
@@ -92,6 +93,7 @@ struct TrainCommand: ParsableCommand {
             c.milestones = values
         }
         if let warmup { c.warmupEpochs = warmup }
+        if let decay { c.decay = decay }
         if let augmentation { c.augmentation = augmentation }
         if let beta { c.beta = beta }
         if let margin { c.margin = margin }

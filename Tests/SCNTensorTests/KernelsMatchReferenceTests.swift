@@ -110,6 +110,20 @@ final class KernelsMatchReferenceTests: XCTestCase {
         assertClose(x.grad!, Tensor(dx, shape: shape), tolerance: 1e-6, "maxpool dx")
     }
 
+    func testAveragePoolForwardAndBackward() {
+        for (shape, kernel, stride, padding) in [([2, 8, 9, 7], 3, 2, 1), ([1, 16, 6, 6], 2, 2, 0)] {
+            let x = random(shape)
+            x.requiresGrad = true
+            let y = avgPool2d(x, kernel: (kernel, kernel), stride: (stride, stride), padding: (padding, padding))
+            let dy = random(y.shape)
+            let reference = ReferenceKernels.averagePool(x: x.scalars, shape: shape, kernel: (kernel, kernel), stride: (stride, stride),
+                                                         padding: (padding, padding), dy: dy.scalars)
+            assertClose(y, Tensor(reference.y, shape: reference.shape), tolerance: 1e-5, "avgpool forward \(shape)")
+            y.backward(seed: dy)
+            assertClose(x.grad!, Tensor(reference.dx, shape: shape), tolerance: 1e-5, "avgpool dx \(shape)")
+        }
+    }
+
     func testMatrixMultiplyShapes() {
         for (m, k, n) in [(1, 1, 1), (7, 13, 5), (64, 512, 7), (3, 1, 4)] {
             let a = random([m, k]), b = random([k, n])

@@ -119,6 +119,28 @@ public enum ReferenceKernels {
         return (y, argmax, [n, c, ho, wo])
     }
 
+    /// Average pooling of `x[N, C, H, W]` counting padded positions (PyTorch's default), and the input
+    /// gradient for output gradient `dy`.
+    public static func averagePool(x: [Float], shape: [Int], kernel: (Int, Int), stride: (Int, Int), padding: (Int, Int),
+                                   dy: [Float]) -> (y: [Float], dx: [Float], shape: [Int]) {
+        let (n, c, h, w) = (shape[0], shape[1], shape[2], shape[3])
+        let ho = (h + 2 * padding.0 - kernel.0) / stride.0 + 1, wo = (w + 2 * padding.1 - kernel.1) / stride.1 + 1
+        var y = [Float](repeating: 0, count: n * c * ho * wo), dx = [Float](repeating: 0, count: x.count)
+        let area = Float(kernel.0 * kernel.1)
+        for b in 0..<n { for k in 0..<c { for i in 0..<ho { for j in 0..<wo {
+            let o = ((b * c + k) * ho + i) * wo + j
+            var sum: Float = 0
+            for u in 0..<kernel.0 { for v in 0..<kernel.1 {
+                let r = i * stride.0 - padding.0 + u, s = j * stride.1 - padding.1 + v
+                if r < 0 || r >= h || s < 0 || s >= w { continue }
+                sum += x[((b * c + k) * h + r) * w + s]
+                dx[((b * c + k) * h + r) * w + s] += dy[o] / area
+            } }
+            y[o] = sum / area
+        } } } }
+        return (y, dx, [n, c, ho, wo])
+    }
+
     /// `c[m, n] = a[m, k] b[k, n]` in double precision.
     public static func matrixProduct(_ a: [Float], _ b: [Float], m: Int, k: Int, n: Int) -> [Float] {
         var c = [Float](repeating: 0, count: m * n)
