@@ -36,18 +36,21 @@ public enum ListFile {
     }
 
     /// Reads a list; `labelBase` is 0 for 0-based labels (SCN's RAF lists) or 1 (RAF-DB's own file).
-    /// Blank lines are skipped; CRLF is accepted; any other malformed line is an error naming it.
+    /// CRLF is accepted and blank lines at the end are ignored; a blank line between rows, or any other
+    /// malformed line, is an error naming it.
     public static func read(_ url: URL, labelBase: Int, classCount: Int) throws -> [Row] {
         let text: String
         do { text = try String(contentsOf: url, encoding: .utf8) } catch {
             throw DataError(file: url.path, reason: "cannot be read: \(error.localizedDescription)")
         }
         var rows: [Row] = []
+        var blankLine: Int?
         // "\r\n" is one Character in Swift, so split on both forms.
         for (index, raw) in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }).enumerated() {
             let line = index + 1
             let fields = raw.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\r" })
-            if fields.isEmpty { continue }
+            if fields.isEmpty { blankLine = blankLine ?? line; continue }
+            if let blank = blankLine { throw DataError(file: url.path, line: blank, reason: "empty line between rows") }
             guard fields.count == 2 || fields.count == 3 else {
                 throw DataError(file: url.path, line: line, reason: "expected '<path> <label>', found \(fields.count) fields")
             }

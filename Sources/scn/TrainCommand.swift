@@ -30,6 +30,10 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Inject symmetric label noise at this rate (per class, the paper's protocol) into the training labels.")
     var noise: Double?
     @Option(help: "Noise mode: symmetric or pairFlip.") var noiseMode: LabelNoise.Mode = .symmetric
+    @Option(help: "Train on the labels of this list file ('<image> <label> [<clean label>]' rows, matched by file name: scn noise's output, or SCN's and EAC's RAF-DB noise lists).")
+    var noiseList: String?
+    @Option(help: "The smallest label in --noise-list: 0 (SCN's RAF-DB lists, scn noise) or 1 (RAF-DB's own numbering).")
+    var noiseListBase = 0
     @Option(help: "Fraction of train carved out for validation where the dataset has no validation split.")
     var validationFraction = 0.1
 
@@ -138,6 +142,14 @@ struct TrainCommand: ParsableCommand {
             let rates = LabelNoise.realizedRates(noisy: noisy, clean: train.cleanLabels!, classCount: train.classCount)
             print(String(format: "injected %@ noise: %.2f%% of labels changed; per class ", noiseMode.rawValue, 100 * rates.overall)
                   + rates.perClass.map { String(format: "%.1f%%", 100 * $0) }.joined(separator: " "))
+        }
+        if let noiseList {
+            guard noise == nil else { throw ValidationError("use --noise or --noise-list, not both") }
+            let url = URL(fileURLWithPath: noiseList)
+            let rows = try ListFile.read(url, labelBase: noiseListBase, classCount: train.classCount)
+            let labels = try ListFile.labels(from: rows, matching: train, listName: url.path)
+            train.replaceLabels(labels, keepingCurrentAsClean: true)
+            print(String(format: "labels from %@: %.2f%% differ from the dataset's", noiseList, 100 * (train.noiseRate ?? 0)))
         }
         var validation = try data.load(split: "validation")
         if validation == nil {

@@ -41,6 +41,34 @@ final class RAFListsAndNoiseTests: XCTestCase {
                           LabelNoise.inject(into: labels, classCount: 7, rate: 0.3, seed: 2))
     }
 
+    func testRAFDBLayoutLoadsAndMatchesNoiseLists() throws {
+        // RAF-DB's layout with two stand-in images (the dataset's images are not available here).
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("scn-raf-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try FileManager.default.createDirectory(at: folder.appendingPathComponent("EmoLabel"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: folder.appendingPathComponent("Image/aligned"), withIntermediateDirectories: true)
+        try "train_00001.jpg 5\r\ntrain_00002.jpg 1\r\ntest_0001.jpg 7\r\n"
+            .write(to: folder.appendingPathComponent("EmoLabel/list_patition_label.txt"), atomically: true, encoding: .utf8)
+        let jpeg = Bundle.module.url(forResource: "rgb", withExtension: "jpg", subdirectory: "Fixtures")!
+        for stem in ["train_00001", "train_00002", "test_0001"] {
+            try FileManager.default.copyItem(at: jpeg, to: folder.appendingPathComponent("Image/aligned/\(stem)_aligned.jpg"))
+        }
+        var train = try RAFDB.load(root: folder, split: .train)
+        XCTAssertEqual(train.labels, [4, 0], "file labels 1-7 become 0-6")
+        XCTAssertEqual(try RAFDB.load(root: folder, split: .test).labels, [6])
+        let store = try ImageStore.load(&train)
+        XCTAssertEqual(store.images.map(\.channels), [3, 3])
+        // An SCN-style noise list (foreign absolute paths, 0-based labels) matched by file name.
+        let list = folder.appendingPathComponent("noise.txt")
+        try "/home/someone/RAF/aligned/train_00002_aligned.jpg 3\n/x/train_00001_aligned.jpg 4\n".write(to: list, atomically: true, encoding: .utf8)
+        let rows = try ListFile.read(list, labelBase: 0, classCount: 7)
+        XCTAssertEqual(try ListFile.labels(from: rows, matching: train, listName: list.path), [4, 3])
+        try "/x/train_00001_aligned.jpg 4\n".write(to: list, atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try ListFile.labels(from: ListFile.read(list, labelBase: 0, classCount: 7), matching: train, listName: list.path)) {
+            XCTAssertTrue("\($0)".contains("no row for the dataset's image train_00002"), "\($0)")
+        }
+    }
+
     func testListFilesRoundTripAndRejectBadLines() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("scn-lists-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -53,7 +81,8 @@ final class RAFListsAndNoiseTests: XCTestCase {
         XCTAssertEqual(rows.map(\.cleanLabel), [3, 0])
 
         for (text, message) in [("a.jpg 8\n", ":1: label 8 outside 1...7"), ("a.jpg 3\nb.jpg\n", ":2: expected '<path> <label>'"),
-                                ("a.jpg three\n", ":1: label 'three' is not an integer"), ("\n\n", "no rows")] {
+                                ("a.jpg three\n", ":1: label 'three' is not an integer"), ("\n\n", "no rows"),
+                                ("a.jpg 1\n\nb.jpg 2\n", ":2: empty line between rows")] {
             try text.write(to: url, atomically: true, encoding: .utf8)
             XCTAssertThrowsError(try ListFile.read(url, labelBase: 1, classCount: 7)) { error in
                 XCTAssertTrue("\(error)".contains(message), "\(error) should contain \(message)")
