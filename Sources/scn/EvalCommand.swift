@@ -48,7 +48,7 @@ struct EvalCommand: ParsableCommand {
             print(String(format: "%@ %@: accuracy %.2f%%, mean class accuracy %.2f%% (%d images)", dataset.name, split,
                          100 * report.accuracy, 100 * report.meanClassAccuracy, report.count))
             for (name, accuracy) in zip(dataset.classNames, report.perClassAccuracy) {
-                print(String(format: "  %-10@ %@", name, accuracy.map { String(format: "%.2f%%", 100 * $0) } ?? "-"))
+                print("  " + name.padding(toLength: 12, withPad: " ", startingAt: 0) + (accuracy.map { String(format: "%.2f%%", 100 * $0) } ?? "-"))
             }
             if let auc = result["wrong_label_auc"] as? Double { print(String(format: "wrong-label ROC AUC of 1-alpha: %.3f", auc)) }
         }

@@ -35,6 +35,8 @@ struct NoiseCommand: ParsableCommand {
         try ListFile.write(rows, to: URL(fileURLWithPath: output), labelBase: base)
         let rates = LabelNoise.realizedRates(noisy: noisy, clean: train.labels, classCount: train.classCount)
         print(String(format: "wrote %d rows to %@: %.2f%% of labels changed", rows.count, output, 100 * rates.overall))
-        for (name, r) in zip(train.classNames, rates.perClass) { print(String(format: "  %-10@ %.2f%%", name, 100 * r)) }
+        for (name, r) in zip(train.classNames, rates.perClass) {
+            print("  " + name.padding(toLength: 12, withPad: " ", startingAt: 0) + String(format: "%.2f%%", 100 * r))
+        }
     }
 }

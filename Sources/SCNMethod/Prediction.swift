@@ -1,0 +1,52 @@
+import Foundation
+import SCNData
+import SCNTensor
+
+/// What a trained model says about one face image.
+public struct Prediction: Codable, Equatable, Sendable {
+    /// The predicted class index and name.
+    public var label: Int
+    public var className: String
+    /// Softmax of the logits, per class.
+    public var probabilities: [Float]
+    /// The importance weight in (0, 1): how certain the network is that the image is a clear example.
+    public var certainty: Float
+}
+
+extension TrainedModel {
+    /// Predicts the expressions of decoded images (any size; resized to the model's input).
+    public func predict(_ images: [DecodedImage]) -> [Prediction] {
+        guard !images.isEmpty else { return [] }
+        let transforms = configuration.evaluationTransforms(channels: 3)
+        let size = configuration.inputSize
+        let batch = Tensor(uninitializedShape: [images.count, 3, size, size], memoryFormat: .channelsLast)
+        for (slot, image) in images.enumerated() {
+            let prepared = transforms.apply(to: FloatImage(image.rgb()), seed: 0, epoch: 0, index: slot)
+            prepared.values.withUnsafeBufferPointer { (batch.data + slot * size * size * 3).update(from: $0.baseAddress!, count: size * size * 3) }
+        }
+        model.eval()
+        let output = GradientMode.withoutGradients { model(batch) }
+        let probabilities = softmax(output.logits).scalars, alphas = output.alpha.scalars
+        let k = classNames.count
+        return images.indices.map { i in
+            let row = Array(probabilities[(i * k)..<((i + 1) * k)])
+            let label = row.indices.max { row[$0] < row[$1] }!
+            return Prediction(label: label, className: classNames[label], probabilities: row, certainty: alphas[i])
+        }
+    }
+
+    /// Predicts from a JPEG or PNG file.
+    public func predict(contentsOf url: URL) throws -> Prediction {
+        predict([try ImageDecoder.decode(contentsOf: url)])[0]
+    }
+
+    /// Predicts from encoded JPEG or PNG bytes.
+    public func predict(encoded data: Data) throws -> Prediction {
+        predict([try ImageDecoder.decode(data, name: "image bytes")])[0]
+    }
+
+    /// Predicts from 8-bit pixels, rows top to bottom, `channels` (1 or 3) interleaved.
+    public func predict(pixels: [UInt8], width: Int, height: Int, channels: Int) -> Prediction {
+        predict([DecodedImage(width: width, height: height, channels: channels, pixels: pixels)])[0]
+    }
+}

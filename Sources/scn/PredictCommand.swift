@@ -1,0 +1,60 @@
+import ArgumentParser
+import Foundation
+import SCNData
+import SCNMethod
+
+/// `scn predict`: expressions, probabilities and certainty for image files and folders.
+struct PredictCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "predict",
+        abstract: "Predict the expression of face images (files or folders), with probabilities and certainty.",
+        discussion: "Certainty is SCN's importance weight alpha in (0, 1): low for ambiguous or unclear faces.")
+
+    @Option(help: "A checkpoint written by scn train.") var checkpoint: String
+    @Argument(help: "Image files (.jpg, .png) or folders of them.") var inputs: [String]
+    @Flag(help: "Print one JSON object per image, one per line.") var json = false
+
+    func run() throws {
+        let trained = try TrainedModel(checkpoint: URL(fileURLWithPath: checkpoint))
+        var files: [String] = []
+        for input in inputs {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: input, isDirectory: &isDirectory) else {
+                throw ValidationError("\(input): no such file or folder")
+            }
+            if isDirectory.boolValue {
+                let enumerator = FileManager.default.enumerator(atPath: input)
+                while let name = enumerator?.nextObject() as? String {
+                    if ["jpg", "jpeg", "png"].contains((name as NSString).pathExtension.lowercased()) {
+                        files.append((input as NSString).appendingPathComponent(name))
+                    }
+                }
+            } else {
+                files.append(input)
+            }
+        }
+        var failures = 0
+        func column(_ text: String, _ width: Int) -> String {
+            text.count >= width ? String(text.suffix(width)) : text.padding(toLength: width, withPad: " ", startingAt: 0)
+        }
+        if !json { print(column("image", 40) + " " + column("expression", 10) + "   prob  certainty") }
+        for file in files.sorted() {
+            do {
+                let p = try trained.predict(contentsOf: URL(fileURLWithPath: file))
+                if json {
+                    let object: [String: Any] = ["image": file, "expression": p.className, "label": p.label,
+                                                 "probabilities": Dictionary(uniqueKeysWithValues: zip(trained.classNames, p.probabilities.map(Double.init))),
+                                                 "certainty": Double(p.certainty)]
+                    print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
+                } else {
+                    print(column(file, 40) + " " + column(p.className, 10)
+                          + String(format: " %5.1f%%  %9.3f", 100 * p.probabilities[p.label], p.certainty))
+                }
+            } catch {
+                failures += 1
+                printError("\(error)")
+            }
+        }
+        if failures > 0 { throw ExitCode(1) }
+    }
+}
