@@ -116,6 +116,31 @@ final class TrainerTests: XCTestCase {
         XCTAssertEqual(lines.count, 3, "one metrics line per epoch across the interruption")
     }
 
+    func testATrainedCheckpointPredictsLikeTheTrainer() throws {
+        let (train, store) = Self.syntheticData(count: 64, seed: 11)
+        let trainer = Trainer(configuration: Self.configuration(epochs: 2), dataset: train, store: store)
+        trainer.log = { _ in }
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try trainer.run(in: directory)
+        let trained = try TrainedModel(checkpoint: directory.appendingPathComponent("last.safetensors"))
+        XCTAssertEqual(trained.classNames, ["a", "b", "c", "d"])
+        let expected = trainer.evaluate(train, store: store)
+        let evaluated = try trained.evaluate(train, store: store)
+        XCTAssertEqual(evaluated.predictions, expected.predictions)
+        XCTAssertEqual(evaluated.alphas, expected.alphas)
+        let image = store.images[5]
+        let prediction = trained.predict(pixels: image.pixels, width: image.width, height: image.height, channels: image.channels)
+        XCTAssertEqual(prediction.label, expected.predictions[5])
+        XCTAssertEqual(prediction.certainty, expected.alphas[5], accuracy: 1e-6)
+        XCTAssertEqual(Double(prediction.probabilities.reduce(0, +)), 1, accuracy: 1e-5)
+        var sevenClasses = ExpressionDataset(name: "x", classNames: (0..<7).map { "c\($0)" }, imagePaths: ["p"], labels: [0])
+        sevenClasses.name = "seven"
+        XCTAssertThrowsError(try trained.evaluate(sevenClasses, store: ImageStore(images: [image]))) { error in
+            XCTAssertTrue("\(error)".contains("the dataset has 7 classes"), "\(error)")
+        }
+    }
+
     func testForeignAndMismatchedCheckpointsAreRefused() throws {
         let (train, store) = Self.syntheticData(count: 32, seed: 7)
         let trainer = Trainer(configuration: Self.configuration(epochs: 1), dataset: train, store: store)
