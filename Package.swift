@@ -52,7 +52,8 @@ let package = Package(
         .testTarget(name: "SCNLayersTests", dependencies: ["SCNLayers", "SCNTensor", "SCNFormats", "SCNTestSupport"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "SCNFormatsTests", dependencies: ["SCNFormats", "SCNTensor", "SCNTestSupport"]),
-        .testTarget(name: "SCNMethodTests", dependencies: ["SCNMethod", "SCNData", "SCNLayers", "SCNTensor", "SCNTestSupport"]),
+        .testTarget(name: "SCNMethodTests", dependencies: ["SCNMethod", "SCNData", "SCNLayers", "SCNTensor", "SCNFormats", "SCNTestSupport"],
+                    resources: [.copy("Fixtures")]),
         .testTarget(name: "SCNDataTests", dependencies: ["SCNData", "SCNTensor", "SCNTestSupport"],
                     exclude: ["Fixtures/make_image_fixtures.py"], resources: [.copy("Fixtures")]),
     ]

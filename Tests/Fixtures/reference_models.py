@@ -58,3 +58,37 @@ class ResNet(nn.Module):
 
     def forward(self, x):
         return self.fc(self.features(x))
+
+
+class SCNModel(nn.Module):
+    """The Swift SCNModel's layout: its safetensors files (Module.save) load with load_state_dict.
+
+    logits = backbone(x); alpha = sigmoid(importance(features)); keys backbone.*, importance.*, margin.
+    """
+
+    def __init__(self, num_classes=7, width=64, stem="imagenet", depth=18):
+        super().__init__()
+        self.backbone = ResNet(depth, num_classes, width, stem)
+        self.importance = nn.Linear(width * 8, 1)
+        self.margin = nn.Parameter(torch.tensor([0.15]))
+
+    def forward(self, x):
+        f = self.backbone.features(x)
+        return self.backbone.fc(f), torch.sigmoid(self.importance(f))
+
+
+class OfficialSCN(nn.Module):
+    """The authors' SCN layout (src/train.py): features = the ResNet's children up to the pooling,
+    fc, and alpha = Sequential(Linear, Sigmoid)."""
+
+    def __init__(self, num_classes=7, width=64):
+        super().__init__()
+        r = ResNet(18, num_classes, width, "imagenet")
+        self.features = nn.Sequential(r.conv1, r.bn1, nn.ReLU(), nn.MaxPool2d(3, 2, 1), r.layer1, r.layer2, r.layer3, r.layer4,
+                                      nn.AdaptiveAvgPool2d(1))
+        self.fc = nn.Linear(width * 8, num_classes)
+        self.alpha = nn.Sequential(nn.Linear(width * 8, 1), nn.Sigmoid())
+
+    def forward(self, x):
+        f = torch.flatten(self.features(x), 1)
+        return self.fc(f), self.alpha(f)
