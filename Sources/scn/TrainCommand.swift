@@ -61,6 +61,10 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "SCN: logits (paper) or weightedLogits (official code).") var relabelProbabilities: RelabelProbabilities?
     @Option(help: "SCN: paper (gamma-weighted) or official (WCE + RR).") var lossForm: LossForm?
     @Option(help: "Random seed.") var seed: UInt64?
+    @Option(help: "Start from pretrained weights: a torchvision ResNet state dict, the official SCN checkpoint, resnet18_msceleb.pth (.pth), or a safetensors file.")
+    var initFrom: String?
+    @Option(help: "Keys of the --init file to skip on purpose, comma separated (for example fc.weight,fc.bias).")
+    var initDrop: String?
     @Option(help: "Convolution precision: float32 or bfloat16.") var precision: ConvolutionPrecision?
 
     func effectiveConfiguration() throws -> TrainingConfiguration {
@@ -169,6 +173,11 @@ struct TrainCommand: ParsableCommand {
                               validation: (validationSet, validationStore))
         print("\(configuration.method == .scn ? "SCN" : "baseline"), ResNet-\(configuration.depth) (\(trainer.model.parameterCount) parameters), "
               + "\(configuration.epochs) epochs, batch \(configuration.batchSize), input \(configuration.inputSize), run \(runDirectory.path)")
+        if let initFrom, !resume {
+            let drop = Set((initDrop ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
+            let report = try PretrainedWeights.load(URL(fileURLWithPath: initFrom), into: trainer.model, dropping: drop)
+            print("initialized from \(initFrom): \(report)")
+        }
         if resume { try trainer.resume(in: runDirectory) } else { try trainer.run(in: runDirectory) }
         print(String(format: "best validation accuracy %.2f%%; checkpoints in %@", 100 * trainer.bestValidationAccuracy, runDirectory.path))
     }

@@ -96,6 +96,27 @@ final class PyTorchInteropTests: XCTestCase {
         }
     }
 
+    /// `PyTorchWriter`'s files read back (torch.load also reads them: checked by hand with torch 2.15,
+    /// see docs/INTEROP.md).
+    func testWrittenPthFilesRoundTrip() throws {
+        let m = model(classes: 5)
+        try PretrainedWeights.load(fixture("resnet18_w8.pth"), into: m, dropping: ["fc.weight", "fc.bias"])
+        var writer = PyTorchWriter()
+        let state = m.backbone.stateDictionary()
+        for (k, t) in state.tensors { writer.add(k, t) }
+        for (k, v) in state.integers { writer.add(k, integers: [Int64(v)], shape: []) }
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("scn-\(UUID().uuidString).pth")
+        defer { try? FileManager.default.removeItem(at: url) }
+        try writer.write(to: url)
+        let copy = model(classes: 5)
+        let report = try PretrainedWeights.load(url, into: copy)
+        XCTAssertEqual(report.layout, .torchvisionResNet)
+        for (k, t) in m.backbone.stateDictionary().tensors {
+            XCTAssertEqual(copy.backbone.stateDictionary().tensors[k]!.scalars, t.scalars, k)
+        }
+        XCTAssertEqual(copy.backbone.stateDictionary().integers, state.integers)
+    }
+
     /// A Swift model saved with `Module.save` loads into the PyTorch definition in
     /// Tests/Fixtures/reference_models.py (`SCNModel.load_state_dict`) and gives the same outputs.
     func testExportedModelGivesPyTorchsOutputs() throws {
