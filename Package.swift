@@ -9,6 +9,7 @@ import PackageDescription
 //   SCNFormats              safetensors reading and writing
 //   CTurboJPEG, CPNG        system libraries (Debian: libturbojpeg0-dev, libpng-dev)
 //   SCNMethod               the Self-Cure Network: model, losses, relabeling, trainer, checkpoints, metrics
+//   SCNReports              SVG charts, HTML reports, PNG thumbnails, TensorBoard event files
 //   SCNData                 image decoding, datasets (FERPlus, FER2013, RAF-DB, folders), label noise, loader
 //   scn                     the command-line tool
 let optimize: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-wmo"], .when(configuration: .release))]
@@ -39,10 +40,11 @@ let package = Package(
         .target(name: "SCNLayers", dependencies: ["SCNTensor", "SCNFormats"], swiftSettings: optimize),
         .target(name: "SCNMethod", dependencies: ["SCNLayers", "SCNTensor", "SCNFormats", "SCNData", "SCNKernels"],
                 swiftSettings: optimize),
+        .target(name: "SCNReports", dependencies: ["SCNMethod", "SCNData"], swiftSettings: optimize),
         .executableTarget(
             name: "scn",
             dependencies: [
-                "SCNLayers", "SCNTensor", "SCNFormats", "SCNKernels", "SCNData", "SCNMethod",
+                "SCNLayers", "SCNTensor", "SCNFormats", "SCNKernels", "SCNData", "SCNMethod", "SCNReports",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: optimize),
@@ -54,6 +56,7 @@ let package = Package(
         .testTarget(name: "SCNFormatsTests", dependencies: ["SCNFormats", "SCNTensor", "SCNTestSupport"]),
         .testTarget(name: "SCNMethodTests", dependencies: ["SCNMethod", "SCNData", "SCNLayers", "SCNTensor", "SCNFormats", "SCNTestSupport"],
                     resources: [.copy("Fixtures")]),
+        .testTarget(name: "SCNReportsTests", dependencies: ["SCNReports", "SCNData", "SCNMethod"]),
         .testTarget(name: "SCNDataTests", dependencies: ["SCNData", "SCNTensor", "SCNTestSupport"],
                     exclude: ["Fixtures/make_image_fixtures.py"], resources: [.copy("Fixtures")]),
     ]

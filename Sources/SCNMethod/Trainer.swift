@@ -35,8 +35,12 @@ public struct EpochMetrics: Codable, Sendable {
     public var relabelRecall: Double?
     /// Wrong labels among the known at the epoch's end.
     public var noiseRate: Double?
-    /// ROC AUC of 1 - alpha for "the current label is wrong", over the epoch's samples.
+    /// ROC AUC of 1 - alpha for "the current label is wrong", over the epoch's samples (SCN only).
     public var wrongLabelAUC: Double?
+    /// The same for 1 - p(label) under the plain logits: the small-loss criterion, for comparison.
+    public var wrongLabelAUCFromProbability: Double?
+    /// Counts of the epoch's alphas in 20 equal bins over [0, 1].
+    public var alphaHistogram: [Int]?
     public var seconds: Double
     public var imagesPerSecond: Double
     public var loaderImagesPerSecond: Double
@@ -106,7 +110,7 @@ public final class Trainer {
         let loaderSecondsBefore = loader.preparationSeconds, loaderImagesBefore = loader.preparedImages
         let wrongAtStart = wrongLabelCount()
         var lossSum = 0.0, wceSum = 0.0, rrSum = 0.0, correct = 0, seen = 0, batches = 0, activeBatches = 0
-        var alphaBySample: [Int: Float] = [:], wrongBySample: [Int: Bool] = [:]
+        var alphaBySample: [Int: Float] = [:], wrongBySample: [Int: Bool] = [:], labelProbabilityBySample: [Int: Float] = [:]
         var events: [RelabelEvent] = []
         let stepsPerEpoch = max(1, dataset.count / c.batchSize)
         for (step, batch) in loader.batches(epoch: epoch, labels: dataset.labels).enumerated() {
@@ -137,10 +141,12 @@ public final class Trainer {
             batches += 1
             let logits = output.logits.scalars, k = dataset.classCount
             let alphas = output.alpha.scalars
+            let probabilities = softmax(output.logits.detached()).scalars
             for (position, index) in batch.indices.enumerated() {
                 let row = logits[(position * k)..<((position + 1) * k)]
                 if row.indices.max(by: { row[$0] < row[$1] })! - position * k == batch.labels[position] { correct += 1 }
                 alphaBySample[index] = alphas[position]
+                labelProbabilityBySample[index] = probabilities[position * k + batch.labels[position]]
                 if let clean = dataset.cleanLabels?[index], clean >= 0 { wrongBySample[index] = batch.labels[position] != clean }
             }
             seen += batch.indices.count
@@ -175,7 +181,10 @@ public final class Trainer {
             relabelPrecision: judged.isEmpty ? nil : Double(judged.filter { $0.newLabel == $0.cleanLabel }.count) / Double(judged.count),
             relabelRecall: wrongAtStart.map { $0 == 0 ? 0 : Double(corrected) / Double($0) },
             noiseRate: dataset.noiseRate,
-            wrongLabelAUC: rocAUC(scores: wrongKeys.map { 1 - Double(alphaBySample[$0]!) }, positives: wrongKeys.map { wrongBySample[$0]! }),
+            wrongLabelAUC: isSCN ? rocAUC(scores: wrongKeys.map { 1 - Double(alphaBySample[$0]!) }, positives: wrongKeys.map { wrongBySample[$0]! }) : nil,
+            wrongLabelAUCFromProbability: rocAUC(scores: wrongKeys.map { 1 - Double(labelProbabilityBySample[$0]!) },
+                                                 positives: wrongKeys.map { wrongBySample[$0]! }),
+            alphaHistogram: alphas.reduce(into: [Int](repeating: 0, count: 20)) { $0[min(19, max(0, Int($1 * 20)))] += 1 },
             seconds: seconds, imagesPerSecond: Double(seen) / seconds,
             loaderImagesPerSecond: loader.preparedImages > loaderImagesBefore
                 ? Double(loader.preparedImages - loaderImagesBefore) / (loader.preparationSeconds - loaderSecondsBefore) : 0)
@@ -242,6 +251,7 @@ public final class Trainer {
             parts.append("relabels \(m.relabels)" + (m.relabelPrecision.map { String(format: " (%.0f%% right)", 100 * $0) } ?? ""))
         }
         if let auc = m.wrongLabelAUC { parts.append(String(format: "wrong-label AUC %.3f", auc)) }
+        if let auc = m.wrongLabelAUCFromProbability { parts.append(String(format: "(1-p AUC %.3f)", auc)) }
         parts.append(String(format: "lr %.2g", m.learningRate))
         parts.append(String(format: "%.0f img/s (loader %.0f)", m.imagesPerSecond, m.loaderImagesPerSecond))
         return parts.joined(separator: "  ")
@@ -271,23 +281,31 @@ extension JSONEncoder {
 
 /// Batched evaluation of a model on a dataset.
 public enum Evaluator {
-    public static func evaluate(model: SCNModel, dataset: ExpressionDataset, store: ImageStore, transforms: [ImageTransform],
-                                batchSize: Int) -> (report: ClassificationReport, predictions: [Int], alphas: [Float]) {
+    /// Class probabilities (softmax of the logits) and alpha for every sample, in dataset order.
+    public static func outputs(model: SCNModel, store: ImageStore, labels: [Int], transforms: [ImageTransform],
+                               batchSize: Int) -> (probabilities: [[Float]], alphas: [Float]) {
         model.eval()
         defer { model.train() }
         let loader = BatchLoader(store: store, batchSize: batchSize, transforms: transforms, seed: 0, shuffles: false)
-        var predictions = [Int](repeating: 0, count: dataset.count), alphas = [Float](repeating: 0, count: dataset.count)
+        var probabilities = [[Float]](repeating: [], count: labels.count), alphas = [Float](repeating: 0, count: labels.count)
         GradientMode.withoutGradients {
-            for batch in loader.batches(epoch: 0, labels: dataset.labels) {
+            for batch in loader.batches(epoch: 0, labels: labels) {
                 let output = model(batch.images)
-                let logits = output.logits.scalars, k = dataset.classCount, a = output.alpha.scalars
+                let p = softmax(output.logits).scalars, a = output.alpha.scalars
+                let k = output.logits.shape[1]
                 for (position, index) in batch.indices.enumerated() {
-                    let row = logits[(position * k)..<((position + 1) * k)]
-                    predictions[index] = row.indices.max(by: { row[$0] < row[$1] })! - position * k
+                    probabilities[index] = Array(p[(position * k)..<((position + 1) * k)])
                     alphas[index] = a[position]
                 }
             }
         }
+        return (probabilities, alphas)
+    }
+
+    public static func evaluate(model: SCNModel, dataset: ExpressionDataset, store: ImageStore, transforms: [ImageTransform],
+                                batchSize: Int) -> (report: ClassificationReport, predictions: [Int], alphas: [Float]) {
+        let (probabilities, alphas) = outputs(model: model, store: store, labels: dataset.labels, transforms: transforms, batchSize: batchSize)
+        let predictions = probabilities.map { row in row.indices.max { row[$0] < row[$1] }! }
         return (ClassificationReport(predictions: predictions, labels: dataset.labels, classCount: dataset.classCount), predictions, alphas)
     }
 }

@@ -1,0 +1,128 @@
+import Foundation
+import SCNData
+import SCNMethod
+
+/// One suspect sample of an audit: the lowest importance weights first.
+public struct SuspectLabel: Sendable {
+    public var rank: Int
+    public var index: Int
+    public var file: String
+    public var label: Int
+    public var suggestedLabel: Int
+    /// `max(P) - P[label]`: how much more probable the suggestion is.
+    public var margin: Float
+    public var certainty: Float
+    public var cleanLabel: Int?
+
+    public init(rank: Int, index: Int, file: String, label: Int, suggestedLabel: Int, margin: Float, certainty: Float, cleanLabel: Int?) {
+        self.rank = rank
+        self.index = index
+        self.file = file
+        self.label = label
+        self.suggestedLabel = suggestedLabel
+        self.margin = margin
+        self.certainty = certainty
+        self.cleanLabel = cleanLabel
+    }
+}
+
+/// Builds the HTML report of a run and an audit: charts from `metrics.jsonl`, the relabel history, the
+/// confusion matrix, and the lowest-importance images as thumbnails (as the paper's Figure 4).
+public enum RunReport {
+    /// Reads a run directory's per-epoch metrics (lines that do not decode are skipped).
+    public static func metrics(in run: URL) -> [EpochMetrics] {
+        guard let text = try? String(contentsOf: run.appendingPathComponent("metrics.jsonl"), encoding: .utf8) else { return [] }
+        return text.split(separator: "\n").compactMap { try? JSONDecoder().decode(EpochMetrics.self, from: Data($0.utf8)) }
+    }
+
+    public static func relabels(in run: URL) -> [RelabelEvent] {
+        guard let text = try? String(contentsOf: run.appendingPathComponent("relabels.jsonl"), encoding: .utf8) else { return [] }
+        return text.split(separator: "\n").compactMap { try? JSONDecoder().decode(RelabelEvent.self, from: Data($0.utf8)) }
+    }
+
+    /// Charts for a run, as (file name, SVG).
+    public static func charts(metrics: [EpochMetrics]) -> [(String, String)] {
+        guard !metrics.isEmpty else { return [] }
+        let epochs = metrics.map { Double($0.epoch) }
+        var charts: [(String, String)] = []
+        charts.append(("loss.svg", SVGChart.lines(title: "Training loss", xLabel: "epoch", series: [
+            ("total", Array(zip(epochs, metrics.map(\.loss)))),
+            ("weighted cross-entropy", Array(zip(epochs, metrics.map(\.weightedCrossEntropy)))),
+            ("rank regularization", Array(zip(epochs, metrics.map(\.rankRegularization)))),
+        ])))
+        var accuracy = [("train (current labels)", Array(zip(epochs, metrics.map { 100 * $0.trainAccuracy })))]
+        let validation = metrics.compactMap { m in m.validationAccuracy.map { (Double(m.epoch), 100 * $0) } }
+        if !validation.isEmpty { accuracy.append(("validation", validation)) }
+        charts.append(("accuracy.svg", SVGChart.lines(title: "Accuracy (%)", xLabel: "epoch", series: accuracy)))
+        charts.append(("learning-rate.svg", SVGChart.lines(title: "Learning rate", xLabel: "epoch",
+                                                            series: [("lr", Array(zip(epochs, metrics.map { Double($0.learningRate) })))])))
+        let histograms = metrics.compactMap { m in m.alphaHistogram.map { (m.epoch, $0) } }
+        if !histograms.isEmpty {
+            let shown = Array(Set([histograms.first!, histograms[histograms.count / 2], histograms.last!].map(\.0))).sorted()
+            let series = histograms.filter { shown.contains($0.0) }.map { epoch, counts in
+                ("epoch \(epoch)", counts.enumerated().map { (Double($0.offset) / 20 + 0.025, Double($0.element)) })
+            }
+            charts.append(("alpha-histograms.svg", SVGChart.lines(title: "Importance weight alpha: samples per bin", xLabel: "alpha", series: series)))
+        }
+        charts.append(("alpha.svg", SVGChart.lines(title: "Alpha: mean and 5% / 95% quantiles", xLabel: "epoch", series: [
+            ("mean", Array(zip(epochs, metrics.map(\.alphaMean)))),
+            ("5%", Array(zip(epochs, metrics.map { $0.alphaQuantiles.first ?? 0 }))),
+            ("95%", Array(zip(epochs, metrics.map { $0.alphaQuantiles.last ?? 0 }))),
+        ])))
+        charts.append(("relabels.svg", SVGChart.bars(title: "Relabels per epoch", labels: metrics.map { "\($0.epoch)" },
+                                                     values: metrics.map { Double($0.relabels) })))
+        return charts
+    }
+
+    /// Writes `report.html` (and the charts as SVG files) into `directory`.
+    public static func write(to directory: URL, title: String, classNames: [String], metrics: [EpochMetrics],
+                             relabels: [RelabelEvent], confusion: [[Int]]?, suspects: [SuspectLabel], thumbnails: [Int: DecodedImage],
+                             summary: [(String, String)]) throws {
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        var html = """
+            <!doctype html><html><head><meta charset='utf-8'><title>\(SVGChart.escape(title))</title>
+            <style>body{font-family:sans-serif;margin:24px;max-width:1200px}table{border-collapse:collapse}
+            td,th{border:1px solid #ddd;padding:3px 8px;font-size:13px}.grid{display:flex;flex-wrap:wrap;gap:10px}
+            .face{text-align:center;font-size:12px;width:120px}.face img{width:96px;height:96px;image-rendering:pixelated}
+            .wrong{color:#c00}</style></head><body><h1>\(SVGChart.escape(title))</h1>
+            """
+        if !summary.isEmpty {
+            html += "<table>" + summary.map { "<tr><th>\(SVGChart.escape($0.0))</th><td>\(SVGChart.escape($0.1))</td></tr>" }.joined() + "</table>"
+        }
+        let charts = charts(metrics: metrics)
+        if !charts.isEmpty {
+            html += "<h2>Training</h2><div class='grid'>"
+            for (name, svg) in charts {
+                try svg.write(to: directory.appendingPathComponent(name), atomically: true, encoding: .utf8)
+                html += svg
+            }
+            html += "</div>"
+        }
+        if let confusion {
+            let svg = SVGChart.confusionMatrix(confusion, classNames: classNames)
+            try svg.write(to: directory.appendingPathComponent("confusion-matrix.svg"), atomically: true, encoding: .utf8)
+            html += "<h2>Confusion matrix</h2>" + svg
+        }
+        if !suspects.isEmpty {
+            html += "<h2>Lowest importance: the labels most likely to be wrong</h2><div class='grid'>"
+            for s in suspects {
+                var image = ""
+                if let thumb = thumbnails[s.index] {
+                    image = "<img src='data:image/png;base64,\(PNGEncoder.encode(thumb).base64EncodedString())'>"
+                }
+                let clean = s.cleanLabel.map { "<br>true: \(classNames[$0])" } ?? ""
+                html += "<div class='face'>\(image)<br>#\(s.rank) alpha \(String(format: "%.3f", s.certainty))<br>label: <span class='\(s.cleanLabel.map { $0 != s.label ? "wrong" : "" } ?? "")'>\(classNames[s.label])</span><br>suggested: \(classNames[s.suggestedLabel])\(clean)</div>"
+            }
+            html += "</div>"
+        }
+        if !relabels.isEmpty {
+            html += "<h2>Relabel history (\(relabels.count) changes)</h2><table><tr><th>epoch</th><th>index</th><th>file</th><th>old</th><th>new</th><th>margin</th><th>clean</th></tr>"
+            for r in relabels.prefix(500) {
+                html += "<tr><td>\(r.epoch)</td><td>\(r.index)</td><td>\(SVGChart.escape((r.file as NSString).lastPathComponent))</td><td>\(classNames[r.oldLabel])</td><td>\(classNames[r.newLabel])</td><td>\(String(format: "%.3f", r.margin))</td><td>\(r.cleanLabel.map { classNames[$0] } ?? "")</td></tr>"
+            }
+            html += "</table>" + (relabels.count > 500 ? "<p>(first 500 shown; all in relabels.jsonl)</p>" : "")
+        }
+        html += "</body></html>"
+        try html.write(to: directory.appendingPathComponent("report.html"), atomically: true, encoding: .utf8)
+    }
+}

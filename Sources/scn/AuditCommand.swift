@@ -1,0 +1,75 @@
+import ArgumentParser
+import Foundation
+import SCNData
+import SCNMethod
+import SCNReports
+
+/// `scn audit`: ranks a dataset's samples by importance and suggests fixes for suspect labels.
+struct AuditCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "audit",
+        abstract: "Rank a dataset's labels by how suspect they are, with suggested fixes and an HTML report.",
+        discussion: """
+            Runs a trained model over a split (no augmentation) and ranks every sample by its importance weight \
+            alpha, lowest first. Writes suspects.csv (rank, index, file, label, suggested label, margin = \
+            max(P) - P[label], alpha, and the clean label where the dataset knows it) and report.html with the \
+            lowest-importance images as thumbnails, the confusion matrix, and, with --run, the run's training \
+            curves, alpha histograms and relabel history.
+            """)
+
+    @Option(help: "A checkpoint written by scn train.") var checkpoint: String
+    @OptionGroup var data: DatasetOptions
+    @Option(help: "Split to audit: train, validation or test.") var split = "train"
+    @Option(name: .customLong("run"), help: "The run directory of the checkpoint, to add its curves and relabel history to the report.")
+    var runPath: String?
+    @Option(help: "Output folder (created).") var output: String
+    @Option(help: "Thumbnails in the report.") var top = 60
+
+    func run() throws {
+        let trained = try TrainedModel(checkpoint: URL(fileURLWithPath: checkpoint))
+        guard var dataset = try data.load(split: split) else { throw ValidationError("\(data.dataset.rawValue) has no '\(split)' split") }
+        guard dataset.classCount == trained.classNames.count else {
+            throw ValidationError("the dataset has \(dataset.classCount) classes, the checkpoint \(trained.classNames.count); audit with a model trained on this dataset")
+        }
+        let store = try data.images(for: &dataset)
+        let (probabilities, alphas) = Evaluator.outputs(model: trained.model, store: store, labels: dataset.labels,
+                                                        transforms: trained.configuration.evaluationTransforms(channels: 3),
+                                                        batchSize: trained.configuration.batchSize)
+        let order = dataset.labels.indices.sorted { alphas[$0] != alphas[$1] ? alphas[$0] < alphas[$1] : $0 < $1 }
+        var suspects: [SuspectLabel] = []
+        var csv = "rank,index,file,label,suggested,margin,alpha,clean_label\n"
+        for (rank, i) in order.enumerated() {
+            let p = probabilities[i]
+            let best = p.indices.max { p[$0] < p[$1] }!
+            let clean = dataset.cleanLabels.flatMap { $0[i] >= 0 ? $0[i] : nil }
+            let s = SuspectLabel(rank: rank + 1, index: i, file: dataset.imagePaths[i], label: dataset.labels[i], suggestedLabel: best,
+                                 margin: p[best] - p[dataset.labels[i]], certainty: alphas[i], cleanLabel: clean)
+            suspects.append(s)
+            csv += "\(s.rank),\(i),\"\(s.file)\",\(dataset.classNames[s.label]),\(dataset.classNames[best]),"
+                + String(format: "%.4f,%.4f,", s.margin, s.certainty) + (clean.map { dataset.classNames[$0] } ?? "") + "\n"
+        }
+        let directory = URL(fileURLWithPath: output)
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try csv.write(to: directory.appendingPathComponent("suspects.csv"), atomically: true, encoding: .utf8)
+        let predictions = probabilities.map { row in row.indices.max { row[$0] < row[$1] }! }
+        let report = ClassificationReport(predictions: predictions, labels: dataset.labels, classCount: dataset.classCount)
+        let shown = Array(suspects.prefix(top))
+        var summary: [(String, String)] = [("checkpoint", checkpoint), ("dataset", "\(dataset.name) (\(split), \(dataset.count) images)"),
+                                           ("accuracy against its labels", String(format: "%.2f%%", 100 * report.accuracy))]
+        if let clean = dataset.cleanLabels {
+            let known = dataset.labels.indices.filter { clean[$0] >= 0 }
+            if let auc = rocAUC(scores: known.map { 1 - Double(alphas[$0]) }, positives: known.map { dataset.labels[$0] != clean[$0] }) {
+                summary.append(("ROC AUC of 1 - alpha for wrong labels", String(format: "%.3f", auc)))
+            }
+            let topWrong = shown.filter { $0.cleanLabel != nil && $0.cleanLabel != $0.label }.count
+            summary.append(("wrong labels among the \(shown.count) shown", "\(topWrong)"))
+        }
+        let runURL = runPath.map { URL(fileURLWithPath: $0) }
+        try RunReport.write(to: directory, title: "SCN audit: \(dataset.name)", classNames: dataset.classNames,
+                            metrics: runURL.map(RunReport.metrics) ?? [], relabels: runURL.map(RunReport.relabels) ?? [],
+                            confusion: report.confusionMatrix, suspects: shown,
+                            thumbnails: Dictionary(uniqueKeysWithValues: shown.map { ($0.index, store.images[$0.index]) }), summary: summary)
+        print("wrote \(directory.appendingPathComponent("suspects.csv").path) (\(suspects.count) samples ranked) and report.html")
+        for (k, v) in summary { print("  \(k): \(v)") }
+    }
+}
