@@ -63,6 +63,10 @@ public final class Trainer {
     public private(set) var relabelLog: [RelabelEvent] = []
     /// Receives one line per epoch and progress notes.
     public var log: (String) -> Void = { print($0) }
+    /// Called after every training step with (step, steps in the epoch, images per second so far).
+    public var onStep: ((Int, Int, Double) -> Void)?
+    /// Called after every epoch with its figures (after the checkpoint is written, in `run`).
+    public var onEpoch: ((EpochMetrics) -> Void)?
 
     private let schedule: LearningRateSchedule
     private let loader: BatchLoader
@@ -150,6 +154,9 @@ public final class Trainer {
                 if let clean = dataset.cleanLabels?[index], clean >= 0 { wrongBySample[index] = batch.labels[position] != clean }
             }
             seen += batch.indices.count
+            if let onStep {
+                onStep(step + 1, stepsPerEpoch, Double(seen) / (Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9))
+            }
             if relabeling, let rr = rankLoss {
                 let probabilities = softmax(c.relabelProbabilities == .logits ? output.logits.detached() : output.weightedLogits.detached())
                 let candidates = c.relabelScope == .lowImportance ? rr.lowGroup : Array(0..<batch.indices.count)
@@ -236,6 +243,7 @@ public final class Trainer {
                 bestValidationAccuracy = accuracy
                 try saveCheckpoint(to: runDirectory.appendingPathComponent("best.safetensors"))
             }
+            onEpoch?(m)
             log(summaryLine(m))
         }
     }

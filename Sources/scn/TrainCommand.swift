@@ -4,6 +4,7 @@ import SCNData
 import SCNKernels
 import SCNLayers
 import SCNMethod
+import SCNReports
 import SCNTensor
 
 /// `scn train`: trains SCN or the cross-entropy baseline and writes a run directory.
@@ -178,6 +179,24 @@ struct TrainCommand: ParsableCommand {
             let report = try PretrainedWeights.load(URL(fileURLWithPath: initFrom), into: trainer.model, dropping: drop)
             print("initialized from \(initFrom): \(report)")
         }
+        let board = try? TensorBoardWriter(directory: runDirectory.appendingPathComponent("tensorboard"))
+        trainer.onEpoch = { m in
+            guard let board else { return }
+            var scalars: [(String, Double?)] = [("loss/total", m.loss), ("loss/weighted_cross_entropy", m.weightedCrossEntropy),
+                                                ("loss/rank_regularization", m.rankRegularization), ("accuracy/train", m.trainAccuracy),
+                                                ("accuracy/validation", m.validationAccuracy), ("learning_rate", Double(m.learningRate)),
+                                                ("alpha/mean", m.alphaMean), ("alpha/std", m.alphaStd), ("relabels", Double(m.relabels)),
+                                                ("relabels/precision", m.relabelPrecision), ("noise_rate", m.noiseRate),
+                                                ("wrong_label_auc/alpha", m.wrongLabelAUC), ("images_per_second", m.imagesPerSecond)]
+            scalars.append(("rank_regularization/active_fraction", m.rankRegularizationActiveFraction))
+            for case let (tag, value?) in scalars { try? board.scalar(tag, value, step: m.epoch) }
+            if let histogram = m.alphaHistogram {
+                let values = histogram.enumerated().flatMap { [Double](repeating: Double($0.offset) / 20 + 0.025, count: $0.element) }
+                try? board.histogram("alpha", values, edges: (1...20).map { Double($0) / 20 }, step: m.epoch)
+            }
+        }
+        let progress = ProgressDisplay(isTerminal: isatty(STDOUT_FILENO) != 0, batchSize: configuration.batchSize)
+        trainer.onStep = { step, total, rate in progress.update(step: step, total: total, imagesPerSecond: rate) }
         if resume { try trainer.resume(in: runDirectory) } else { try trainer.run(in: runDirectory) }
         print(String(format: "best validation accuracy %.2f%%; checkpoints in %@", 100 * trainer.bestValidationAccuracy, runDirectory.path))
     }

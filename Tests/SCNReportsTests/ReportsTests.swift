@@ -1,0 +1,71 @@
+import Foundation
+import SCNData
+@testable import SCNMethod
+@testable import SCNReports
+import XCTest
+
+final class ReportsTests: XCTestCase {
+    func testChecksumsOfTheStandardTestVector() {
+        let digits = Array("123456789".utf8)
+        XCTAssertEqual(CRC32.ieee(digits), 0xCBF4_3926)
+        XCTAssertEqual(CRC32.castagnoli(digits), 0xE306_9283)
+    }
+
+    func testPNGThumbnailsDecodeBackToTheSamePixels() throws {
+        for channels in [1, 3] {
+            let pixels = (0..<(13 * 7 * channels)).map { UInt8(($0 * 31) % 256) }
+            let image = DecodedImage(width: 13, height: 7, channels: channels, pixels: pixels)
+            XCTAssertEqual(try ImageDecoder.decode(PNGEncoder.encode(image), name: "thumbnail"), image)
+        }
+        let large = DecodedImage(width: 300, height: 300, channels: 3, pixels: [UInt8](repeating: 7, count: 270_000))
+        XCTAssertEqual(try ImageDecoder.decode(PNGEncoder.encode(large), name: "large").pixels, large.pixels, "several stored blocks")
+    }
+
+    func testTensorBoardRecordsAreFramedWithMaskedCRC32C() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("scn-tb-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let writer = try TensorBoardWriter(directory: directory)
+        try writer.scalar("loss", 0.5, step: 1)
+        try writer.histogram("alpha", [0.1, 0.2, 0.9], edges: [0.5, 1], step: 1)
+        let bytes = [UInt8](try Data(contentsOf: writer.url))
+        var offset = 0, records = 0
+        while offset < bytes.count {
+            let lengthBytes = Array(bytes[offset..<(offset + 8)])
+            let length = lengthBytes.enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }
+            let lengthCRC = bytes[(offset + 8)..<(offset + 12)].enumerated().reduce(UInt32(0)) { $0 | UInt32($1.element) << (8 * UInt32($1.offset)) }
+            XCTAssertEqual(lengthCRC, TensorBoardWriter.masked(CRC32.castagnoli(lengthBytes)))
+            let data = Array(bytes[(offset + 12)..<(offset + 12 + length)])
+            let dataCRC = bytes[(offset + 12 + length)..<(offset + 16 + length)].enumerated().reduce(UInt32(0)) { $0 | UInt32($1.element) << (8 * UInt32($1.offset)) }
+            XCTAssertEqual(dataCRC, TensorBoardWriter.masked(CRC32.castagnoli(data)))
+            offset += 16 + length
+            records += 1
+        }
+        XCTAssertEqual(records, 3, "file version, scalar, histogram")
+        XCTAssertTrue(String(decoding: bytes, as: UTF8.self).contains("brain.Event:2"))
+    }
+
+    func testReportWritesChartsAndThumbnails() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("scn-report-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let metrics = (1...3).map { e in
+            EpochMetrics(epoch: e, learningRate: 0.1, loss: 2 / Double(e), weightedCrossEntropy: 1, rankRegularization: 0.1,
+                         trainAccuracy: 0.3 * Double(e), validationAccuracy: 0.25 * Double(e), validationMeanClassAccuracy: nil,
+                         alphaMean: 0.5, alphaStd: 0.1, alphaQuantiles: [0.1, 0.3, 0.5, 0.7, 0.9], rankRegularizationActiveFraction: 0.5,
+                         margin: 0.15, relabels: e, relabelPrecision: nil, relabelRecall: nil, noiseRate: nil, wrongLabelAUC: nil,
+                         wrongLabelAUCFromProbability: nil, alphaHistogram: [Int](repeating: 1, count: 20), seconds: 1, imagesPerSecond: 1,
+                         loaderImagesPerSecond: 1)
+        }
+        let face = DecodedImage(width: 4, height: 4, channels: 1, pixels: [UInt8](repeating: 128, count: 16))
+        let suspect = SuspectLabel(rank: 1, index: 0, file: "a.png", label: 0, suggestedLabel: 1, margin: 0.6, certainty: 0.01, cleanLabel: 1)
+        try RunReport.write(to: directory, title: "Test <run>", classNames: ["x", "y"], metrics: metrics,
+                            relabels: [RelabelEvent(epoch: 2, index: 0, file: "a.png", oldLabel: 0, newLabel: 1, margin: 0.6, cleanLabel: 1)],
+                            confusion: [[3, 1], [0, 4]], suspects: [suspect], thumbnails: [0: face], summary: [("accuracy", "87%")])
+        let html = try String(contentsOf: directory.appendingPathComponent("report.html"), encoding: .utf8)
+        XCTAssertTrue(html.contains("Test &lt;run&gt;"), "titles are escaped")
+        XCTAssertTrue(html.contains("data:image/png;base64,"))
+        XCTAssertTrue(html.contains("Relabel history (1 changes)"))
+        for chart in ["loss.svg", "accuracy.svg", "alpha-histograms.svg", "relabels.svg", "confusion-matrix.svg"] {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: directory.appendingPathComponent(chart).path), chart)
+        }
+    }
+}
