@@ -106,7 +106,7 @@ public final class Trainer {
     public func trainEpoch() throws -> EpochMetrics {
         let epoch = epochsCompleted
         let c = configuration
-        let isSCN = c.method == .scn
+        let isSCN = c.method == .scn && epoch >= c.baselineWarmupEpochs
         let relabeling = isSCN && epoch >= c.relabelStartEpoch
         let relabeler = Relabeler(threshold: c.relabelThreshold)
         model.train()
@@ -121,7 +121,8 @@ public final class Trainer {
             optimizer.learningRate = schedule.learningRate(atEpoch: Double(epoch) + Double(step) / Double(stepsPerEpoch))
             model.zeroGrad()
             let output = model(batch.images)
-            let wce = crossEntropy(isSCN ? output.weightedLogits : output.logits, labels: batch.labels)
+            let weighted = c.alphaScaling == .raw ? output.weightedLogits : (output.alpha / output.alpha.mean()) * output.logits
+            let wce = crossEntropy(isSCN ? weighted : output.logits, labels: batch.labels)
             var loss = wce
             var rankLoss: RankRegularization?
             if isSCN {
@@ -188,7 +189,7 @@ public final class Trainer {
             relabelPrecision: judged.isEmpty ? nil : Double(judged.filter { $0.newLabel == $0.cleanLabel }.count) / Double(judged.count),
             relabelRecall: wrongAtStart.map { $0 == 0 ? 0 : Double(corrected) / Double($0) },
             noiseRate: dataset.noiseRate,
-            wrongLabelAUC: isSCN ? rocAUC(scores: wrongKeys.map { 1 - Double(alphaBySample[$0]!) }, positives: wrongKeys.map { wrongBySample[$0]! }) : nil,
+            wrongLabelAUC: c.method == .scn ? rocAUC(scores: wrongKeys.map { 1 - Double(alphaBySample[$0]!) }, positives: wrongKeys.map { wrongBySample[$0]! }) : nil,
             wrongLabelAUCFromProbability: rocAUC(scores: wrongKeys.map { 1 - Double(labelProbabilityBySample[$0]!) },
                                                  positives: wrongKeys.map { wrongBySample[$0]! }),
             alphaHistogram: alphas.reduce(into: [Int](repeating: 0, count: 20)) { $0[min(19, max(0, Int($1 * 20)))] += 1 },

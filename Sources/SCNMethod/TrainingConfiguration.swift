@@ -47,11 +47,55 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     public var relabelScope: RelabelScope = .lowImportance
     public var relabelProbabilities: RelabelProbabilities = .logits
     public var lossForm: LossForm = .paper
+    /// How alpha scales the logits in the weighted cross-entropy.
+    public var alphaScaling: AlphaScaling = .raw
+    /// Epochs trained as the plain baseline (cross-entropy on the logits, no rank loss) before SCN's
+    /// losses start: from scratch most predictions are wrong at first, which drives every alpha down.
+    public var baselineWarmupEpochs = 0
     // Reproducibility and speed.
     public var seed: UInt64 = 0
     public var precision: ConvolutionPrecision = .float32
 
     public init() {}
+
+    enum CodingKeys: String, CodingKey {
+        case method, depth, stem, width, inputSize, epochs, batchSize, optimizer, learningRate, momentum, weightDecay, schedule, milestones, decay, warmupEpochs, augmentation, beta, margin, learnsMargin, relabelThreshold, gamma, relabelStartEpoch, relabelScope, relabelProbabilities, lossForm, alphaScaling, baselineWarmupEpochs, seed, precision
+    }
+
+    /// Decodes a configuration; keys a file does not have (one written by an earlier version) keep
+    /// their defaults.
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        method = try container.decodeIfPresent(type(of: method), forKey: .method) ?? method
+        depth = try container.decodeIfPresent(type(of: depth), forKey: .depth) ?? depth
+        stem = try container.decodeIfPresent(type(of: stem), forKey: .stem) ?? stem
+        width = try container.decodeIfPresent(type(of: width), forKey: .width) ?? width
+        inputSize = try container.decodeIfPresent(type(of: inputSize), forKey: .inputSize) ?? inputSize
+        epochs = try container.decodeIfPresent(type(of: epochs), forKey: .epochs) ?? epochs
+        batchSize = try container.decodeIfPresent(type(of: batchSize), forKey: .batchSize) ?? batchSize
+        optimizer = try container.decodeIfPresent(type(of: optimizer), forKey: .optimizer) ?? optimizer
+        learningRate = try container.decodeIfPresent(type(of: learningRate), forKey: .learningRate) ?? learningRate
+        momentum = try container.decodeIfPresent(type(of: momentum), forKey: .momentum) ?? momentum
+        weightDecay = try container.decodeIfPresent(type(of: weightDecay), forKey: .weightDecay) ?? weightDecay
+        schedule = try container.decodeIfPresent(type(of: schedule), forKey: .schedule) ?? schedule
+        milestones = try container.decodeIfPresent(type(of: milestones), forKey: .milestones) ?? milestones
+        decay = try container.decodeIfPresent(type(of: decay), forKey: .decay) ?? decay
+        warmupEpochs = try container.decodeIfPresent(type(of: warmupEpochs), forKey: .warmupEpochs) ?? warmupEpochs
+        augmentation = try container.decodeIfPresent(type(of: augmentation), forKey: .augmentation) ?? augmentation
+        beta = try container.decodeIfPresent(type(of: beta), forKey: .beta) ?? beta
+        margin = try container.decodeIfPresent(type(of: margin), forKey: .margin) ?? margin
+        learnsMargin = try container.decodeIfPresent(type(of: learnsMargin), forKey: .learnsMargin) ?? learnsMargin
+        relabelThreshold = try container.decodeIfPresent(type(of: relabelThreshold), forKey: .relabelThreshold) ?? relabelThreshold
+        gamma = try container.decodeIfPresent(type(of: gamma), forKey: .gamma) ?? gamma
+        relabelStartEpoch = try container.decodeIfPresent(type(of: relabelStartEpoch), forKey: .relabelStartEpoch) ?? relabelStartEpoch
+        relabelScope = try container.decodeIfPresent(type(of: relabelScope), forKey: .relabelScope) ?? relabelScope
+        relabelProbabilities = try container.decodeIfPresent(type(of: relabelProbabilities), forKey: .relabelProbabilities) ?? relabelProbabilities
+        lossForm = try container.decodeIfPresent(type(of: lossForm), forKey: .lossForm) ?? lossForm
+        alphaScaling = try container.decodeIfPresent(type(of: alphaScaling), forKey: .alphaScaling) ?? alphaScaling
+        baselineWarmupEpochs = try container.decodeIfPresent(type(of: baselineWarmupEpochs), forKey: .baselineWarmupEpochs) ?? baselineWarmupEpochs
+        seed = try container.decodeIfPresent(type(of: seed), forKey: .seed) ?? seed
+        precision = try container.decodeIfPresent(type(of: precision), forKey: .precision) ?? precision
+    }
 
     /// The learning-rate schedule this configuration describes.
     public func learningRateSchedule() -> LearningRateSchedule {
@@ -88,6 +132,15 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     private func normalization(_ channels: Int) -> ([Float], [Float]) {
         channels == 3 ? (imageNetMean, imageNetStd) : ([Float](repeating: 0.5, count: channels), [Float](repeating: 0.5, count: channels))
     }
+}
+
+/// How the importance weight scales the logits.
+public enum AlphaScaling: String, Codable, Sendable, CaseIterable {
+    /// `alpha * logits` (the paper).
+    case raw
+    /// `(alpha / mean(alpha over the batch)) * logits`: only the relative importance within the batch
+    /// weights the samples, so a falling mean alpha cannot shrink every logit and stall learning.
+    case batchMean = "batch-mean"
 }
 
 /// A schedule behind an existential, so schedules can wrap each other.

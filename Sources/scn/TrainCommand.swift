@@ -61,6 +61,8 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "SCN: lowImportance (paper) or all (official code).") var relabelScope: RelabelScope?
     @Option(help: "SCN: logits (paper) or weightedLogits (official code).") var relabelProbabilities: RelabelProbabilities?
     @Option(help: "SCN: paper (gamma-weighted) or official (WCE + RR).") var lossForm: LossForm?
+    @Option(help: "SCN: how alpha scales the logits: raw (paper) or batch-mean (alpha / its batch mean).") var alphaScaling: AlphaScaling?
+    @Option(help: "SCN: epochs of plain cross-entropy before SCN's losses start.") var baselineWarmup: Int?
     @Option(help: "Random seed.") var seed: UInt64?
     @Option(help: "Start from pretrained weights: a torchvision ResNet state dict, the official SCN checkpoint, resnet18_msceleb.pth (.pth), or a safetensors file.")
     var initFrom: String?
@@ -113,6 +115,8 @@ struct TrainCommand: ParsableCommand {
         if let relabelScope { c.relabelScope = relabelScope }
         if let relabelProbabilities { c.relabelProbabilities = relabelProbabilities }
         if let lossForm { c.lossForm = lossForm }
+        if let alphaScaling { c.alphaScaling = alphaScaling }
+        if let baselineWarmup { c.baselineWarmupEpochs = baselineWarmup }
         if let seed { c.seed = seed }
         if let precision { c.precision = precision }
         guard [18, 34].contains(c.depth) else { throw ValidationError("--depth must be 18 or 34") }
@@ -210,5 +214,6 @@ extension ResNet.Stem: ExpressibleByArgument {}
 extension RelabelScope: ExpressibleByArgument {}
 extension RelabelProbabilities: ExpressibleByArgument {}
 extension LossForm: ExpressibleByArgument {}
+extension AlphaScaling: ExpressibleByArgument {}
 extension ConvolutionPrecision: ExpressibleByArgument {}
 extension LabelNoise.Mode: ExpressibleByArgument {}
