@@ -13,8 +13,8 @@ public struct ExpressionDataset: Sendable {
     public var imagePaths: [String]
     /// The training labels now (after any relabeling), in `0..<classNames.count`.
     public private(set) var labels: [Int]
-    /// The labels as loaded.
-    public let givenLabels: [Int]
+    /// The labels training started from: as loaded, or as set by `replaceLabels` (injected noise).
+    public private(set) var givenLabels: [Int]
     /// The correct labels where known (-1 where unknown); nil when nothing is known.
     public var cleanLabels: [Int]?
     /// Per-sample vote distributions over the classes (rows of `classNames.count`, summing to 1), for
@@ -56,6 +56,7 @@ public struct ExpressionDataset: Sendable {
         precondition(newLabels.count == count && newLabels.allSatisfy { (0..<classCount).contains($0) })
         if keepingCurrentAsClean && cleanLabels == nil { cleanLabels = labels }
         labels = newLabels
+        givenLabels = newLabels
     }
 
     /// The fraction of samples whose current label differs from a known clean label.
