@@ -56,6 +56,7 @@ let package = Package(
         .testTarget(name: "SCNFormatsTests", dependencies: ["SCNFormats", "SCNTensor", "SCNTestSupport"]),
         .testTarget(name: "SCNMethodTests", dependencies: ["SCNMethod", "SCNData", "SCNLayers", "SCNTensor", "SCNFormats", "SCNTestSupport"],
                     resources: [.copy("Fixtures")]),
+        .testTarget(name: "scnCLITests", dependencies: ["SCNReports", "SCNData", "SCNFormats", "SCNTensor", "scn"]),
         .testTarget(name: "SCNReportsTests", dependencies: ["SCNReports", "SCNData", "SCNMethod"]),
         .testTarget(name: "SCNDataTests", dependencies: ["SCNData", "SCNTensor", "SCNTestSupport"],
                     exclude: ["Fixtures/make_image_fixtures.py"], resources: [.copy("Fixtures")]),

@@ -1,0 +1,100 @@
+import Foundation
+import SCNData
+import SCNFormats
+import SCNReports
+import SCNTensor
+import XCTest
+
+/// The `scn` tool on bad input: one clear message and a non-zero exit status.
+final class CommandLineTests: XCTestCase {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    var scratch: URL!
+
+    override func setUpWithError() throws {
+        scratch = FileManager.default.temporaryDirectory.appendingPathComponent("scn-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: scratch) }
+
+    /// Runs the built `scn` (the debug build beside the tests) and returns its status and output.
+    func scn(_ arguments: [String]) throws -> (status: Int32, output: String) {
+        let binary = Self.root.appendingPathComponent(".build/debug/scn")
+        guard FileManager.default.isExecutableFile(atPath: binary.path) else { throw XCTSkip("no scn at \(binary.path); run swift build first") }
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
+    /// A folder dataset of drawn faces: `classes` class folders of `perClass` 16x16 PNGs.
+    func faceFolder(_ name: String, classes: Int, perClass: Int) throws -> URL {
+        let folder = scratch.appendingPathComponent(name)
+        var g = RandomGenerator(seed: 1)
+        for c in 0..<classes {
+            let classFolder = folder.appendingPathComponent(SyntheticFaces.classNames[c])
+            try FileManager.default.createDirectory(at: classFolder, withIntermediateDirectories: true)
+            for i in 0..<perClass {
+                let face = SyntheticFaces.draw(label: c, size: 16, generator: &g)
+                try PNGEncoder.encode(face).write(to: classFolder.appendingPathComponent("\(i).png"))
+            }
+        }
+        return folder
+    }
+
+    func testUnknownOptionAndMissingData() throws {
+        let unknown = try scn(["train", "--data", scratch.path, "--run", scratch.path, "--bogus"])
+        XCTAssertNotEqual(unknown.status, 0)
+        XCTAssertTrue(unknown.output.contains("Unknown option '--bogus'"), unknown.output)
+        let missing = try scn(["train", "--dataset", "ferplus", "--data", "/no/such/folder", "--run", scratch.path])
+        XCTAssertNotEqual(missing.status, 0)
+        XCTAssertTrue(missing.output.contains("--data /no/such/folder: no such folder"), missing.output)
+    }
+
+    func testForeignCheckpointAndNonImage() throws {
+        var writer = SafeTensorsWriter()
+        writer.add("w", Tensor.zeros([2]))
+        let foreign = scratch.appendingPathComponent("foreign.safetensors")
+        try writer.write(to: foreign)
+        let faces = try faceFolder("faces", classes: 2, perClass: 2)
+        let eval = try scn(["eval", "--checkpoint", foreign.path, "--dataset", "folder", "--data", faces.path, "--split", "train"])
+        XCTAssertNotEqual(eval.status, 0)
+        XCTAssertTrue(eval.output.contains("not an SCN checkpoint"), eval.output)
+        let truncated = scratch.appendingPathComponent("truncated.safetensors")
+        try Data([1, 2, 3]).write(to: truncated)
+        let bad = try scn(["predict", "--checkpoint", truncated.path, faces.path])
+        XCTAssertNotEqual(bad.status, 0)
+        XCTAssertTrue(bad.output.contains("truncated"), bad.output)
+    }
+
+    func testTrainingThenClassCountMismatchAndNonImages() throws {
+        let faces = try faceFolder("faces", classes: 2, perClass: 6)
+        let run = scratch.appendingPathComponent("run")
+        let trained = try scn(["train", "--dataset", "folder", "--data", faces.path, "--run", run.path, "--epochs", "1",
+                               "--width", "4", "--stem", "small", "--input", "16", "--batch-size", "4", "--validation-fraction", "0.25"])
+        XCTAssertEqual(trained.status, 0, trained.output)
+        let checkpoint = run.appendingPathComponent("last.safetensors").path
+        // Continuing a finished run without --resume is refused.
+        let again = try scn(["train", "--dataset", "folder", "--data", faces.path, "--run", run.path])
+        XCTAssertNotEqual(again.status, 0)
+        XCTAssertTrue(again.output.contains("already holds a run; add --resume"), again.output)
+        // Three classes against a two-class model.
+        let more = try faceFolder("more", classes: 3, perClass: 2)
+        let mismatch = try scn(["eval", "--checkpoint", checkpoint, "--dataset", "folder", "--data", more.path, "--split", "train"])
+        XCTAssertNotEqual(mismatch.status, 0)
+        XCTAssertTrue(mismatch.output.contains("the dataset has 3 classes"), mismatch.output)
+        // An image that is not an image.
+        let text = scratch.appendingPathComponent("notes.png")
+        try "not a picture".write(to: text, atomically: true, encoding: .utf8)
+        let predicted = try scn(["predict", "--checkpoint", checkpoint, text.path, faces.appendingPathComponent("surprise/0.png").path])
+        XCTAssertEqual(predicted.status, 1)
+        XCTAssertTrue(predicted.output.contains("notes.png: not a JPEG or PNG image"), predicted.output)
+        XCTAssertTrue(predicted.output.contains("surprise/0.png"), "the good image is still predicted: \(predicted.output)")
+    }
+}
