@@ -188,7 +188,7 @@ struct TrainCommand: ParsableCommand {
         trainer.onEpoch = { [unowned trainer] m in
             // The run's report (charts as SVG files beside it), rewritten after every epoch.
             try? RunReport.write(to: runDirectory, title: "SCN run \(runDirectory.lastPathComponent)", classNames: classNames,
-                                 metrics: RunReport.metrics(in: runDirectory) + [m], relabels: trainer.relabelLog, confusion: nil,
+                                 metrics: RunReport.metrics(in: runDirectory), relabels: trainer.relabelLog, confusion: nil,
                                  suspects: [], thumbnails: [:], summary: [("configuration", "configuration.json")])
             guard let board else { return }
             var scalars: [(String, Double?)] = [("loss/total", m.loss), ("loss/weighted_cross_entropy", m.weightedCrossEntropy),
