@@ -47,22 +47,22 @@ public enum TapConvolutionKernel {
         }
     }
 
-    /// Copies, for each output position of `tap` (all images), the `channels`-vector of `source` at the
-    /// matching position into consecutive rows of `rows`. `onInput` selects input coordinates (the tap's
-    /// reading position) or output coordinates.
-    private static func gather(_ g: ConvolutionGeometry, _ tap: Tap, from source: UnsafePointer<Float>,
-                               channels: Int, onInput: Bool, into rows: UnsafeMutablePointer<Float>) {
+    /// Calls `body(row, offset)` for every output position of `tap` in every image, in parallel over
+    /// images: `row` counts the positions in order (image-major), `offset` is the position's first
+    /// element in a channels-last tensor of `channels`, at the tap's input position (`onInput`) or at
+    /// the output position.
+    private static func forEachPosition(_ g: ConvolutionGeometry, _ tap: Tap, channels: Int, onInput: Bool,
+                                        _ body: (_ row: Int, _ offset: Int) -> Void) {
         let perImage = tap.rows
         ThreadPool.shared.parallelFor(g.batch, minimumChunk: max(1, 4096 / max(1, perImage * channels))) { images in
             for n in images {
                 var r = n * perImage
                 for i in tap.i0..<tap.i1 {
                     for j in tap.j0..<tap.j1 {
-                        let offset = onInput
+                        body(r, onInput
                             ? ((n * g.inputHeight + i * g.strideHeight - g.paddingHeight + tap.u) * g.inputWidth
                                + j * g.strideWidth - g.paddingWidth + tap.v) * channels
-                            : ((n * g.outputHeight + i) * g.outputWidth + j) * channels
-                        (rows + r * channels).update(from: source + offset, count: channels)
+                            : ((n * g.outputHeight + i) * g.outputWidth + j) * channels)
                         r += 1
                     }
                 }
@@ -70,25 +70,20 @@ public enum TapConvolutionKernel {
         }
     }
 
+    /// Copies the `channels`-vector of `source` at each of the tap's positions into consecutive rows.
+    private static func gather(_ g: ConvolutionGeometry, _ tap: Tap, from source: UnsafePointer<Float>,
+                               channels: Int, onInput: Bool, into rows: UnsafeMutablePointer<Float>) {
+        forEachPosition(g, tap, channels: channels, onInput: onInput) { r, offset in
+            (rows + r * channels).update(from: source + offset, count: channels)
+        }
+    }
+
     /// Adds consecutive rows of `rows` into `destination` at the positions `gather` reads.
     private static func scatterAdd(_ g: ConvolutionGeometry, _ tap: Tap, rows: UnsafePointer<Float>,
                                    channels: Int, onInput: Bool, into destination: UnsafeMutablePointer<Float>) {
-        let perImage = tap.rows
-        ThreadPool.shared.parallelFor(g.batch, minimumChunk: max(1, 4096 / max(1, perImage * channels))) { images in
-            for n in images {
-                var r = n * perImage
-                for i in tap.i0..<tap.i1 {
-                    for j in tap.j0..<tap.j1 {
-                        let offset = onInput
-                            ? ((n * g.inputHeight + i * g.strideHeight - g.paddingHeight + tap.u) * g.inputWidth
-                               + j * g.strideWidth - g.paddingWidth + tap.v) * channels
-                            : ((n * g.outputHeight + i) * g.outputWidth + j) * channels
-                        let d = destination + offset, s = rows + r * channels
-                        for c in 0..<channels { d[c] += s[c] }
-                        r += 1
-                    }
-                }
-            }
+        forEachPosition(g, tap, channels: channels, onInput: onInput) { r, offset in
+            let d = destination + offset, s = rows + r * channels
+            for c in 0..<channels { d[c] += s[c] }
         }
     }
 
