@@ -10,7 +10,7 @@ extension Trainer {
     ///
     /// Keys: `model.<name>` (parameters, buffers, `num_batches_tracked`), `optimizer.<name>.<slot>`,
     /// `optimizer.step`, `training.epochs_completed`, `training.labels` (I64, the current label of
-    /// every sample). Metadata: `format_version`, `kind` = `scn-checkpoint`, `configuration` (JSON),
+    /// every sample), `training.relabel_proposals` (rows of index, label, epoch, streak). Metadata: `format_version`, `kind` = `scn-checkpoint`, `configuration` (JSON),
     /// `class_names` (JSON), `best_validation_accuracy`.
     public func saveCheckpoint(to url: URL) throws {
         let configurationJSON = String(decoding: try JSONEncoder.sorted.encode(configuration), as: UTF8.self)
@@ -27,6 +27,7 @@ extension Trainer {
         writer.add("optimizer.step", integers: [Int64(optimizerState.step)], shape: [])
         writer.add("training.epochs_completed", integers: [Int64(epochsCompleted)], shape: [])
         writer.add("training.labels", integers: dataset.labels.map(Int64.init))
+        writer.add("training.relabel_proposals", integers: pendingProposals, shape: [pendingProposals.count / 4, 4])
         try writer.write(to: url)
     }
 
@@ -69,6 +70,7 @@ extension Trainer {
         try model.load(tensors: modelTensors, integers: modelIntegers, source: url.path)
         try optimizer.load(tensors: optimizerTensors, step: Int(try file.integers("optimizer.step")[0]))
         for (index, label) in labels.enumerated() where dataset.labels[index] != label { relabelSample(index, to: label) }
+        pendingProposals = file.entries["training.relabel_proposals"] == nil ? [] : try file.integers("training.relabel_proposals")
         setProgress(epochsCompleted: Int(try file.integers("training.epochs_completed")[0]),
                     bestValidationAccuracy: Double(file.metadata["best_validation_accuracy"] ?? "") ?? -1)
     }

@@ -34,8 +34,13 @@ public struct RelabelEvent: Codable, Equatable, Sendable {
 /// by more than `threshold` (delta2) takes that class as its label.
 public struct Relabeler: Sendable {
     public var threshold: Float
+    /// The least probability of the proposed class (0: any).
+    public var confidence: Float
 
-    public init(threshold: Float) { self.threshold = threshold }
+    public init(threshold: Float, confidence: Float = 0) {
+        self.threshold = threshold
+        self.confidence = confidence
+    }
 
     /// The changes for one batch.
     /// - Parameters:
@@ -51,7 +56,7 @@ public struct Relabeler: Sendable {
             let row = p[(i * c)..<((i + 1) * c)]
             let best = row.indices.max { row[$0] < row[$1] }! - i * c
             let margin = row[i * c + best] - row[i * c + labels[i]]
-            if best != labels[i] && margin > threshold { changes.append((i, best, margin)) }
+            if best != labels[i] && margin > threshold && row[i * c + best] >= confidence { changes.append((i, best, margin)) }
         }
         return changes
     }

@@ -70,6 +70,8 @@ public final class Trainer {
 
     private let schedule: LearningRateSchedule
     private let loader: BatchLoader
+    /// The last relabel proposal per sample: label, epoch, consecutive epochs proposed.
+    private var proposals: [Int: (label: Int, epoch: Int, streak: Int)] = [:]
 
     public init(configuration: TrainingConfiguration, dataset: ExpressionDataset, store: ImageStore,
                 validation: (dataset: ExpressionDataset, store: ImageStore)? = nil) {
@@ -108,7 +110,7 @@ public final class Trainer {
         let c = configuration
         let isSCN = c.method == .scn && epoch >= c.baselineWarmupEpochs
         let relabeling = isSCN && epoch >= c.relabelStartEpoch
-        let relabeler = Relabeler(threshold: c.relabelThreshold)
+        let relabeler = Relabeler(threshold: c.relabelThreshold, confidence: c.relabelConfidence)
         model.train()
         let start = DispatchTime.now().uptimeNanoseconds
         let loaderSecondsBefore = loader.preparationSeconds, loaderImagesBefore = loader.preparedImages
@@ -163,6 +165,11 @@ public final class Trainer {
                 let candidates = c.relabelScope == .lowImportance ? rr.lowGroup : Array(0..<batch.indices.count)
                 for change in relabeler.proposals(probabilities: probabilities, labels: batch.labels, candidates: candidates) {
                     let index = batch.indices[change.position]
+                    // Patience: the same proposal in consecutive epochs before the label changes.
+                    let previous = proposals[index]
+                    let streak = previous?.label == change.label && previous?.epoch == epoch - 1 ? previous!.streak + 1 : 1
+                    proposals[index] = (change.label, epoch, streak)
+                    guard streak >= c.relabelPatience else { continue }
                     let event = RelabelEvent(epoch: epoch + 1, index: index, file: dataset.imagePaths[index],
                                              oldLabel: dataset.labels[index], newLabel: change.label, margin: change.margin,
                                              cleanLabel: dataset.cleanLabels.flatMap { $0[index] >= 0 ? $0[index] : nil })
@@ -208,6 +215,17 @@ public final class Trainer {
     }
 
     func relabelSample(_ index: Int, to label: Int) { dataset.relabel(index, to: label) }
+
+    /// Pending relabel proposals as rows of (index, label, epoch, streak), for checkpoints.
+    var pendingProposals: [Int64] {
+        get { proposals.sorted { $0.key < $1.key }.flatMap { [Int64($0.key), Int64($0.value.label), Int64($0.value.epoch), Int64($0.value.streak)] } }
+        set {
+            proposals = [:]
+            for i in stride(from: 0, to: newValue.count - 3, by: 4) {
+                proposals[Int(newValue[i])] = (Int(newValue[i + 1]), Int(newValue[i + 2]), Int(newValue[i + 3]))
+            }
+        }
+    }
 
     func setProgress(epochsCompleted: Int, bestValidationAccuracy: Double) {
         self.epochsCompleted = epochsCompleted

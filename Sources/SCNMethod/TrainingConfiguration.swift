@@ -52,6 +52,10 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     /// Epochs trained as the plain baseline (cross-entropy on the logits, no rank loss) before SCN's
     /// losses start: from scratch most predictions are wrong at first, which drives every alpha down.
     public var baselineWarmupEpochs = 0
+    /// Relabel only where the most probable class has at least this probability (0: the paper's rule).
+    public var relabelConfidence: Float = 0
+    /// Relabel only after the same new label was proposed in this many consecutive epochs (1: the paper).
+    public var relabelPatience = 1
     // Reproducibility and speed.
     public var seed: UInt64 = 0
     public var precision: ConvolutionPrecision = .float32
@@ -59,7 +63,7 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     public init() {}
 
     enum CodingKeys: String, CodingKey {
-        case method, depth, stem, width, inputSize, epochs, batchSize, optimizer, learningRate, momentum, weightDecay, schedule, milestones, decay, warmupEpochs, augmentation, beta, margin, learnsMargin, relabelThreshold, gamma, relabelStartEpoch, relabelScope, relabelProbabilities, lossForm, alphaScaling, baselineWarmupEpochs, seed, precision
+        case method, depth, stem, width, inputSize, epochs, batchSize, optimizer, learningRate, momentum, weightDecay, schedule, milestones, decay, warmupEpochs, augmentation, beta, margin, learnsMargin, relabelThreshold, gamma, relabelStartEpoch, relabelScope, relabelProbabilities, lossForm, alphaScaling, baselineWarmupEpochs, relabelConfidence, relabelPatience, seed, precision
     }
 
     /// Decodes a configuration; keys a file does not have (one written by an earlier version) keep
@@ -93,6 +97,8 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
         lossForm = try container.decodeIfPresent(type(of: lossForm), forKey: .lossForm) ?? lossForm
         alphaScaling = try container.decodeIfPresent(type(of: alphaScaling), forKey: .alphaScaling) ?? alphaScaling
         baselineWarmupEpochs = try container.decodeIfPresent(type(of: baselineWarmupEpochs), forKey: .baselineWarmupEpochs) ?? baselineWarmupEpochs
+        relabelConfidence = try container.decodeIfPresent(type(of: relabelConfidence), forKey: .relabelConfidence) ?? relabelConfidence
+        relabelPatience = try container.decodeIfPresent(type(of: relabelPatience), forKey: .relabelPatience) ?? relabelPatience
         seed = try container.decodeIfPresent(type(of: seed), forKey: .seed) ?? seed
         precision = try container.decodeIfPresent(type(of: precision), forKey: .precision) ?? precision
     }

@@ -63,6 +63,8 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "SCN: paper (gamma-weighted) or official (WCE + RR).") var lossForm: LossForm?
     @Option(help: "SCN: how alpha scales the logits: raw (paper) or batch-mean (alpha / its batch mean).") var alphaScaling: AlphaScaling?
     @Option(help: "SCN: epochs of plain cross-entropy before SCN's losses start.") var baselineWarmup: Int?
+    @Option(help: "SCN: relabel only where the proposed class has at least this probability.") var relabelConfidence: Float?
+    @Option(help: "SCN: relabel only after the same proposal in this many consecutive epochs.") var relabelPatience: Int?
     @Option(help: "Random seed.") var seed: UInt64?
     @Option(help: "Start from pretrained weights: a torchvision ResNet state dict, the official SCN checkpoint, resnet18_msceleb.pth (.pth), or a safetensors file.")
     var initFrom: String?
@@ -117,6 +119,8 @@ struct TrainCommand: ParsableCommand {
         if let lossForm { c.lossForm = lossForm }
         if let alphaScaling { c.alphaScaling = alphaScaling }
         if let baselineWarmup { c.baselineWarmupEpochs = baselineWarmup }
+        if let relabelConfidence { c.relabelConfidence = relabelConfidence }
+        if let relabelPatience { c.relabelPatience = max(1, relabelPatience) }
         if let seed { c.seed = seed }
         if let precision { c.precision = precision }
         guard [18, 34].contains(c.depth) else { throw ValidationError("--depth must be 18 or 34") }

@@ -43,6 +43,8 @@ final class TrainerTests: XCTestCase {
         c.augmentation = .none  // a flip would swap the quadrant classes
         c.relabelStartEpoch = 1
         c.learnsMargin = true
+        c.relabelPatience = 2
+        c.alphaScaling = .batchMean
         c.seed = 3
         return c
     }
