@@ -1,3 +1,4 @@
+import SCNKernels
 import SCNTensor
 
 /// torchvision's `BasicBlock`: two 3x3 convolutions with batch norm and an identity or projected shortcut.
@@ -123,5 +124,3 @@ public final class ResNet: Module, Layer {
         visit(self)
     }
 }
-
-import SCNKernels

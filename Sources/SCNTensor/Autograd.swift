@@ -1,3 +1,4 @@
+import SCNKernels
 /// The backward rule recorded for one operation result: its inputs, and a closure that maps the
 /// result's gradient to one gradient per input (nil where an input needs none).
 final class GradientFunction {
@@ -110,5 +111,3 @@ extension Tensor {
         ThreadPool.shared.parallelFor(count) { r in for i in r { a[i] += b[i] } }
     }
 }
-
-import SCNKernels
