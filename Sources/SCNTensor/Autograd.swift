@@ -1,4 +1,5 @@
 import SCNKernels
+
 /// The backward rule recorded for one operation result: its inputs, and a closure that maps the
 /// result's gradient to one gradient per input (nil where an input needs none).
 final class GradientFunction {
