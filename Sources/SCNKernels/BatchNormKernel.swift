@@ -120,9 +120,6 @@ final class BatchNormPlan {
                                                               data.pointer, epsilon, scaleShift),
                   "batch norm backward")
         backward = DNNLPrimitive(operation: &backwardDesc, hint: training, what: "batch norm backward")
-        let ws = training.memoryDescriptor(dnnl_query_workspace_md)
-        let bytes = byteSize(ws)
-        workspace = bytes > 0 ? ws : nil
-        workspaceFloats = (bytes + 3) / 4
+        (workspace, workspaceFloats) = training.workspace
     }
 }

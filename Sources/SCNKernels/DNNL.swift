@@ -98,6 +98,14 @@ final class DNNLPrimitive {
         dnnl_primitive_desc_query_md(descriptor, query, index)
     }
 
+    /// The workspace the primitive fills for its backward pass (max pooling's argmax, a fused ReLU's
+    /// mask), and its size in floats; nil and 0 when it needs none.
+    var workspace: (descriptor: UnsafePointer<dnnl_memory_desc_t>?, floats: Int) {
+        let md = memoryDescriptor(dnnl_query_workspace_md)
+        let bytes = byteSize(md)
+        return (bytes > 0 ? md : nil, (bytes + 3) / 4)
+    }
+
     /// Runs the primitive on raw buffers: each argument gives its index, descriptor and data pointer.
     func execute(_ arguments: [(Int32, UnsafePointer<dnnl_memory_desc_t>, UnsafeMutableRawPointer)]) {
         let context = DNNLContext.shared

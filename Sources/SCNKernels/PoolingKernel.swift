@@ -102,9 +102,6 @@ final class PoolingPlan {
         dnnlCheck(dnnl_pooling_v2_backward_desc_init(&backwardDesc, algorithm, source.pointer, destination.pointer,
                                                      strides, kernel, dilation, padL, padR), "pooling backward \(g)")
         backward = DNNLPrimitive(operation: &backwardDesc, hint: forward, what: "pooling backward")
-        let ws = forward.memoryDescriptor(dnnl_query_workspace_md)
-        let bytes = byteSize(ws)
-        workspace = bytes > 0 ? ws : nil
-        workspaceFloats = (bytes + 3) / 4
+        (workspace, workspaceFloats) = forward.workspace
     }
 }
