@@ -79,10 +79,17 @@ public final class BatchLoader {
     public let seed: UInt64
     public let shuffles: Bool
     public let dropsLastPartialBatch: Bool
-    /// Seconds spent preparing batches, and images prepared, since creation (for throughput reports).
-    public private(set) var preparationSeconds: Double = 0
-    public private(set) var preparedImages = 0
+    private var preparationSeconds: Double = 0
+    private var preparedImages = 0
     private let statisticsLock = NSLock()
+
+    /// Seconds spent preparing batches and images prepared since creation (for throughput reports),
+    /// read under the lock the preparing thread writes them with.
+    public var preparationStatistics: (seconds: Double, images: Int) {
+        statisticsLock.lock()
+        defer { statisticsLock.unlock() }
+        return (preparationSeconds, preparedImages)
+    }
 
     public init(store: ImageStore, batchSize: Int, transforms: [ImageTransform], seed: UInt64, shuffles: Bool = true,
                 dropsLastPartialBatch: Bool = false) {
@@ -149,9 +156,8 @@ public final class BatchLoader {
 
     /// Images per second of batch preparation (one thread).
     public var preparationRate: Double {
-        statisticsLock.lock()
-        defer { statisticsLock.unlock() }
-        return preparationSeconds > 0 ? Double(preparedImages) / preparationSeconds : 0
+        let (seconds, images) = preparationStatistics
+        return seconds > 0 ? Double(images) / seconds : 0
     }
 }
 

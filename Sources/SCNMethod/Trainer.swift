@@ -113,7 +113,7 @@ public final class Trainer {
         let relabeler = Relabeler(threshold: c.relabelThreshold, confidence: c.relabelConfidence)
         model.train()
         let start = DispatchTime.now().uptimeNanoseconds
-        let loaderSecondsBefore = loader.preparationSeconds, loaderImagesBefore = loader.preparedImages
+        let loaderBefore = loader.preparationStatistics
         let wrongAtStart = wrongLabelCount()
         var lossSum = 0.0, wceSum = 0.0, rrSum = 0.0, correct = 0, seen = 0, batches = 0, activeBatches = 0
         var alphaBySample: [Int: Float] = [:], wrongBySample: [Int: Bool] = [:], labelProbabilityBySample: [Int: Float] = [:]
@@ -201,8 +201,10 @@ public final class Trainer {
                                                  positives: wrongKeys.map { wrongBySample[$0]! }),
             alphaHistogram: alphas.reduce(into: [Int](repeating: 0, count: 20)) { $0[min(19, max(0, Int($1 * 20)))] += 1 },
             seconds: seconds, imagesPerSecond: Double(seen) / seconds,
-            loaderImagesPerSecond: loader.preparedImages > loaderImagesBefore
-                ? Double(loader.preparedImages - loaderImagesBefore) / (loader.preparationSeconds - loaderSecondsBefore) : 0)
+            loaderImagesPerSecond: { () -> Double in
+                let now = loader.preparationStatistics
+                return now.images > loaderBefore.images ? Double(now.images - loaderBefore.images) / (now.seconds - loaderBefore.seconds) : 0
+            }())
         if let validation {
             let report = evaluate(validation.dataset, store: validation.store).report
             metrics.validationAccuracy = report.accuracy

@@ -26,6 +26,25 @@ public struct SuspectLabel: Sendable {
     }
 }
 
+extension SuspectLabel {
+    /// Every sample ranked by importance, lowest alpha first (ties by index), with the most probable
+    /// class as the suggestion.
+    /// - Parameters:
+    ///   - probabilities: per sample, class probabilities; `alphas`: per sample, in (0, 1).
+    ///   - cleanLabels: the true labels where known (-1 where unknown).
+    public static func ranking(probabilities: [[Float]], alphas: [Float], labels: [Int], files: [String],
+                               cleanLabels: [Int]?) -> [SuspectLabel] {
+        let order = labels.indices.sorted { alphas[$0] != alphas[$1] ? alphas[$0] < alphas[$1] : $0 < $1 }
+        return order.enumerated().map { rank, i in
+            let p = probabilities[i]
+            let best = p.indices.max { p[$0] < p[$1] }!
+            return SuspectLabel(rank: rank + 1, index: i, file: files[i], label: labels[i], suggestedLabel: best,
+                                margin: p[best] - p[labels[i]], certainty: alphas[i],
+                                cleanLabel: cleanLabels.flatMap { $0[i] >= 0 ? $0[i] : nil })
+        }
+    }
+}
+
 /// Builds the HTML report of a run and an audit: charts from `metrics.jsonl`, the relabel history, the
 /// confusion matrix, and the lowest-importance images as thumbnails (as the paper's Figure 4).
 public enum RunReport {

@@ -35,18 +35,12 @@ struct AuditCommand: ParsableCommand {
         let (probabilities, alphas) = Evaluator.outputs(model: trained.model, store: store, labels: dataset.labels,
                                                         transforms: trained.configuration.evaluationTransforms(channels: 3),
                                                         batchSize: trained.configuration.batchSize)
-        let order = dataset.labels.indices.sorted { alphas[$0] != alphas[$1] ? alphas[$0] < alphas[$1] : $0 < $1 }
-        var suspects: [SuspectLabel] = []
+        let suspects = SuspectLabel.ranking(probabilities: probabilities, alphas: alphas, labels: dataset.labels,
+                                            files: dataset.imagePaths, cleanLabels: dataset.cleanLabels)
         var csv = "rank,index,file,label,suggested,margin,alpha,clean_label\n"
-        for (rank, i) in order.enumerated() {
-            let p = probabilities[i]
-            let best = p.indices.max { p[$0] < p[$1] }!
-            let clean = dataset.cleanLabels.flatMap { $0[i] >= 0 ? $0[i] : nil }
-            let s = SuspectLabel(rank: rank + 1, index: i, file: dataset.imagePaths[i], label: dataset.labels[i], suggestedLabel: best,
-                                 margin: p[best] - p[dataset.labels[i]], certainty: alphas[i], cleanLabel: clean)
-            suspects.append(s)
-            csv += "\(s.rank),\(i),\"\(s.file)\",\(dataset.classNames[s.label]),\(dataset.classNames[best]),"
-                + String(format: "%.4f,%.4f,", s.margin, s.certainty) + (clean.map { dataset.classNames[$0] } ?? "") + "\n"
+        for s in suspects {
+            csv += "\(s.rank),\(s.index),\"\(s.file)\",\(dataset.classNames[s.label]),\(dataset.classNames[s.suggestedLabel]),"
+                + String(format: "%.4f,%.4f,", s.margin, s.certainty) + (s.cleanLabel.map { dataset.classNames[$0] } ?? "") + "\n"
         }
         let directory = URL(fileURLWithPath: output)
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)

@@ -98,13 +98,8 @@ struct DemoCommand: ParsableCommand {
             print(String(format: "  SCN relabeled %d samples; %.1f%% of the new labels are correct", judged.count, 100 * Double(right) / Double(judged.count)))
         }
         // The report: SCN's run, its test confusion matrix, and the lowest-alpha training faces.
-        let order = train.givenLabels.indices.sorted { outputs.alphas[$0] < outputs.alphas[$1] }.prefix(42)
-        let suspects = order.enumerated().map { rank, i -> SuspectLabel in
-            let p = outputs.probabilities[i]
-            let best = p.indices.max { p[$0] < p[$1] }!
-            return SuspectLabel(rank: rank + 1, index: i, file: train.imagePaths[i], label: train.givenLabels[i], suggestedLabel: best,
-                                margin: p[best] - p[train.givenLabels[i]], certainty: outputs.alphas[i], cleanLabel: clean[i])
-        }
+        let suspects = Array(SuspectLabel.ranking(probabilities: outputs.probabilities, alphas: outputs.alphas,
+                                                  labels: train.givenLabels, files: train.imagePaths, cleanLabels: clean).prefix(42))
         let summary: [(String, String)] = results.map { ("\($0.0) test accuracy", String(format: "%.1f%%", 100 * $0.2.accuracy)) }
             + [("wrong training labels", String(format: "%.1f%%", 100 * noise)),
                ("mean alpha, wrong / right labels", String(format: "%.3f / %.3f", mean(wrong), mean(right)))]
