@@ -80,6 +80,15 @@ final class GradientCheckTests: XCTestCase {
         assertGradientsMatchFiniteDifferences([random([2, 5])], "crossEntropy soft") { crossEntropy($0[0], targets: targets) }
     }
 
+    /// SCN's logit weighting with batch-mean scaling: `CE((alpha / mean(alpha)) * logits)`, through a sigmoid
+    /// head, exactly as the trainer composes it (the division broadcasts a `[]` mean over `[N, 1]`).
+    func testBatchMeanWeightedCrossEntropy() {
+        assertGradientsMatchFiniteDifferences([random([4, 1]), random([4, 5])], "batch-mean weighted cross-entropy") {
+            let alpha = sigmoid($0[0])
+            return crossEntropy((alpha / alpha.mean()) * $0[1], labels: [1, 0, 4, 2])
+        }
+    }
+
     func testReductionsAndShapes() {
         assertGradientsMatchFiniteDifferences([random([3, 4])], "sum") { $0[0].sum() }
         assertGradientsMatchFiniteDifferences([random([3, 4])], "mean") { $0[0].mean() }
