@@ -13,7 +13,8 @@ struct TrainCommand: ParsableCommand {
         commandName: "train",
         abstract: "Train a Self-Cure Network (or the plain cross-entropy baseline) on a face dataset.",
         discussion: """
-            Writes the run directory: configuration.json, metrics.jsonl (one line per epoch), relabels.jsonl \
+            Writes the run directory: configuration.json (training options), data.json (dataset, noise and the \
+            command line; a resumed run must give the same), metrics.jsonl (one line per epoch), relabels.jsonl \
             (every label change), last.safetensors and best.safetensors (by validation accuracy; never \
             selected on the test split). A killed run continues with --resume. Defaults are the paper's \
             (beta 0.7, margin 0.15, delta2 0.2, gamma 0.5, relabel from epoch 10, SGD 0.1 with steps at 15 \
@@ -131,9 +132,24 @@ struct TrainCommand: ParsableCommand {
         return c
     }
 
+    /// The data half of this command's configuration.
+    var dataRecord: RunDataRecord {
+        RunDataRecord(dataset: data.dataset.rawValue, data: data.data, limit: data.limit, skipBadImages: data.skipBadImages,
+                      noise: noise, noiseMode: noise == nil ? nil : noiseMode.rawValue, noiseList: noiseList,
+                      noiseListBase: noiseList == nil ? nil : noiseListBase, validationFraction: validationFraction,
+                      initFrom: initFrom, initDrop: initDrop, command: CommandLine.arguments)
+    }
+
     func run() throws {
         var configuration = try effectiveConfiguration()
         let runDirectory = URL(fileURLWithPath: runPath)
+        if resume, let saved = try RunDataRecord.read(from: runDirectory) {
+            let differences = saved.differences(from: dataRecord)
+            guard differences.isEmpty else {
+                throw ValidationError("--resume: \(runPath) was started with other data options (its \(RunDataRecord.fileName)); "
+                                      + "give the same ones: " + differences.joined(separator: "; "))
+            }
+        }
         if resume {
             let saved = runDirectory.appendingPathComponent("configuration.json")
             guard let data = try? Data(contentsOf: saved) else {
@@ -186,6 +202,10 @@ struct TrainCommand: ParsableCommand {
             let drop = Set((initDrop ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
             let report = try PretrainedWeights.load(URL(fileURLWithPath: initFrom), into: trainer.model, dropping: drop)
             print("initialized from \(initFrom): \(report)")
+        }
+        if !resume {
+            try FileManager.default.createDirectory(at: runDirectory, withIntermediateDirectories: true)
+            try dataRecord.write(to: runDirectory)
         }
         let board = try? TensorBoardWriter(directory: runDirectory.appendingPathComponent("tensorboard"))
         let classNames = train.classNames

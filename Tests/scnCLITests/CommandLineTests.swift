@@ -84,6 +84,15 @@ final class CommandLineTests: XCTestCase {
         let again = try scn(["train", "--dataset", "folder", "--data", faces.path, "--run", run.path])
         XCTAssertNotEqual(again.status, 0)
         XCTAssertTrue(again.output.contains("already holds a run; add --resume"), again.output)
+        // The run records its data options, and resuming with other labels is refused by name.
+        let record = try JSONSerialization.jsonObject(with: Data(contentsOf: run.appendingPathComponent("data.json"))) as? [String: Any]
+        XCTAssertEqual(record?["dataset"] as? String, "folder")
+        XCTAssertEqual(record?["validationFraction"] as? Double, 0.25)
+        XCTAssertEqual((record?["command"] as? [String])?.first.map { URL(fileURLWithPath: $0).lastPathComponent }, "scn")
+        let noisier = try scn(["train", "--dataset", "folder", "--data", faces.path, "--run", run.path, "--resume",
+                               "--noise", "0.3", "--validation-fraction", "0.25"])
+        XCTAssertNotEqual(noisier.status, 0)
+        XCTAssertTrue(noisier.output.contains("--noise: the run has none, this command 0.3"), noisier.output)
         // Three classes against a two-class model.
         let more = try faceFolder("more", classes: 3, perClass: 2)
         let mismatch = try scn(["eval", "--checkpoint", checkpoint, "--dataset", "folder", "--data", more.path, "--split", "train"])
