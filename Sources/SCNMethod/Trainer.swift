@@ -135,7 +135,7 @@ public final class Trainer {
             }
             let lossValue = loss.item()
             guard lossValue.isFinite else {
-                throw TrainingError(reason: "the loss became \(lossValue) at epoch \(epoch + 1), step \(step + 1); "
+                throw TrainingError(reason: "the loss became \(lossValue.isNaN ? "NaN" : "\(lossValue)") at epoch \(epoch + 1), step \(step + 1); "
                                         + "the last checkpoint is intact (try a lower learning rate)")
             }
             loss.backward()

@@ -118,6 +118,30 @@ final class TrainerTests: XCTestCase {
         XCTAssertEqual(lines.count, 3, "one metrics line per epoch across the interruption")
     }
 
+    func testANonFiniteLossStopsWithTheLastCheckpointIntact() throws {
+        let (train, store) = Self.syntheticData(count: 64, seed: 9)
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let first = Trainer(configuration: Self.configuration(epochs: 1), dataset: train, store: store)
+        first.log = { _ in }
+        try first.run(in: directory)
+        let last = directory.appendingPathComponent("last.safetensors")
+        let lastBefore = try Data(contentsOf: last)
+
+        // The continuation's weights go bad (as after a diverging step): the next loss is NaN.
+        let second = Trainer(configuration: Self.configuration(epochs: 2), dataset: train, store: store)
+        second.log = { _ in }
+        try second.restore(from: last)
+        second.model.parameters[0].data[0] = .nan
+        XCTAssertThrowsError(try second.run(in: directory)) { error in
+            XCTAssertTrue("\(error)".contains("the loss became NaN at epoch 2, step 1"), "\(error)")
+            XCTAssertTrue("\(error)".contains("the last checkpoint is intact"), "\(error)")
+        }
+        XCTAssertEqual(try Data(contentsOf: last), lastBefore)
+        let lines = try String(contentsOf: directory.appendingPathComponent("metrics.jsonl"), encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(lines.count, 1, "no metrics line for the failed epoch")
+    }
+
     func testATrainedCheckpointPredictsLikeTheTrainer() throws {
         let (train, store) = Self.syntheticData(count: 64, seed: 11)
         let trainer = Trainer(configuration: Self.configuration(epochs: 2), dataset: train, store: store)
