@@ -65,7 +65,8 @@ extension Trainer {
         }
         // Validate everything before changing anything.
         let probe = SCNModel(backbone: ResNet(depth: configuration.depth, classCount: dataset.classCount, stem: configuration.stem,
-                                              width: configuration.width), initialMargin: configuration.margin)
+                                              width: configuration.width), initialMargin: configuration.margin,
+                             importanceInput: configuration.importanceInput)
         try probe.load(tensors: modelTensors, integers: modelIntegers, source: url.path)
         try model.load(tensors: modelTensors, integers: modelIntegers, source: url.path)
         try optimizer.load(tensors: optimizerTensors, step: Int(try file.integers("optimizer.step")[0]))
@@ -117,7 +118,8 @@ public struct TrainedModel {
         configuration = try JSONDecoder().decode(TrainingConfiguration.self, from: Data(configurationText.utf8))
         classNames = try JSONDecoder().decode([String].self, from: Data(namesText.utf8))
         model = SCNModel(backbone: ResNet(depth: configuration.depth, classCount: classNames.count, stem: configuration.stem,
-                                          width: configuration.width), initialMargin: configuration.margin)
+                                          width: configuration.width), initialMargin: configuration.margin,
+                         importanceInput: configuration.importanceInput)
         var tensors: [String: Tensor] = [:], integers: [String: Int] = [:]
         for key in file.keys where key.hasPrefix("model.") {
             let name = String(key.dropFirst(6))

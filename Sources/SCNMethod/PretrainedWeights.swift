@@ -144,7 +144,7 @@ public enum PretrainedWeights {
             if let target = modelKey(key, layout: layout), ownIntegers.contains(target) { mappedIntegers[target] = value }
         }
         // Heads that a pretrained backbone does not have, or that are class-specific.
-        let optional: Set<String> = ["importance.weight", "importance.bias", "margin", "backbone.fc.weight", "backbone.fc.bias"]
+        let optional: Set<String> = ["importance.weight", "importance.bias", "importance_label_weight", "margin", "backbone.fc.weight", "backbone.fc.bias"]
         let required = own.keys.filter { !optional.contains($0) }
         error.missing = required.filter { mapped[$0] == nil }.sorted()
         if layout == .msCelebResNet18 && !error.mismatched.isEmpty {

@@ -1,3 +1,4 @@
+import Foundation
 import SCNLayers
 import SCNTensor
 
@@ -6,22 +7,32 @@ import SCNTensor
 ///
 /// Parameter names: `backbone.*` (torchvision's ResNet names, `backbone.fc.*` the classifier),
 /// `importance.weight` `[1, F]`, `importance.bias` `[1]`, and `margin` `[1]` (the learnable delta1, used
-/// only when the margin is learned).
+/// only when the margin is learned); with `ImportanceInput.featuresAndLabelProbability` also
+/// `importance_label_weight` `[1]`.
 public final class SCNModel: Module {
     public let backbone: ResNet
     public let importance: Linear
     public let margin: Tensor
+    /// `v` in `alpha = sigmoid(importance(x) + v * log p(label))`; nil for the paper's head.
+    public let labelProbabilityWeight: Tensor?
 
-    public init(backbone: ResNet, initialMargin: Float = 0.15, seed: UInt64 = 0) {
+    public init(backbone: ResNet, initialMargin: Float = 0.15, importanceInput: ImportanceInput = .features, seed: UInt64 = 0) {
         self.backbone = backbone
         var generator = RandomGenerator(seed: seed ^ 0x5C4E)
         importance = Linear(backbone.featureCount, 1, generator: &generator)
         margin = Tensor([initialMargin], shape: [1], requiresGrad: true)
+        // Zero: the head starts as the paper's and learns how much the label's fit matters.
+        labelProbabilityWeight = importanceInput == .features ? nil : Tensor([0], shape: [1], requiresGrad: true)
         super.init()
     }
 
+    /// What the importance head reads.
+    public var importanceInput: ImportanceInput { labelProbabilityWeight == nil ? .features : .featuresAndLabelProbability }
+
     public override func namedMembers() -> [(String, Any)] {
-        [("backbone", backbone), ("importance", importance), ("margin", margin)]
+        var members: [(String, Any)] = [("backbone", backbone), ("importance", importance), ("margin", margin)]
+        if let labelProbabilityWeight { members.append(("importance_label_weight", labelProbabilityWeight)) }
+        return members
     }
 
     /// What one forward pass gives.
@@ -34,10 +45,37 @@ public final class SCNModel: Module {
         public var weightedLogits: Tensor
     }
 
-    public func callAsFunction(_ images: Tensor) -> Output {
+    /// - Parameters:
+    ///   - images: `[N, 3, H, W]`, normalized.
+    ///   - labels: each image's given label, read by a label-aware head (without labels it reads the
+    ///     predicted class's probability); the paper's head ignores them.
+    public func callAsFunction(_ images: Tensor, labels: [Int]? = nil) -> Output {
         let features = backbone.features(images)
         let logits = backbone.fc(features)
-        let alpha = sigmoid(importance(features))
+        var score = importance(features)
+        if let labelProbabilityWeight {
+            // The label's probability under the network, a constant for this step (no gradient flows into
+            // the logits through it): the head can learn that a badly fitting label makes a sample suspect.
+            let n = logits.shape[0], k = logits.shape[1]
+            precondition(labels == nil || labels!.count == n, "SCNModel: \(labels!.count) labels for \(n) images")
+            let p = softmax(logits.detached()).scalars
+            let fit = (0..<n).map { i in
+                Foundation.log(max(1e-4, labels.map { p[i * k + $0[i]] } ?? p[(i * k)..<((i + 1) * k)].max()!))
+            }
+            score = score + Tensor(fit, shape: [n, 1]) * labelProbabilityWeight
+        }
+        let alpha = sigmoid(score)
         return Output(logits: logits, alpha: alpha, weightedLogits: alpha * logits)
     }
+}
+
+/// What SCN's importance head reads.
+public enum ImportanceInput: String, Codable, Sendable, CaseIterable {
+    /// The pooled image feature only (the paper): `alpha = sigmoid(importance(x))`. Under label noise that
+    /// does not depend on the image (symmetric noise), no function of the image alone can tell a wrong
+    /// label from a right one.
+    case features
+    /// The feature and the log-probability the network gives the sample's label (detached, at least
+    /// log 1e-4): `alpha = sigmoid(importance(x) + v * log p(label))`, `v` learned from zero.
+    case featuresAndLabelProbability = "features+label-probability"
 }

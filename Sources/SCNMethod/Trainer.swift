@@ -84,7 +84,8 @@ public final class Trainer {
         let backbone = ResNet(depth: configuration.depth, classCount: dataset.classCount, stem: configuration.stem,
                               width: configuration.width, seed: configuration.seed)
         backbone.setConvolutionPrecision(configuration.precision)
-        model = SCNModel(backbone: backbone, initialMargin: configuration.margin, seed: configuration.seed)
+        model = SCNModel(backbone: backbone, initialMargin: configuration.margin, importanceInput: configuration.importanceInput,
+                         seed: configuration.seed)
         model.margin.requiresGrad = configuration.learnsMargin && configuration.method == .scn
         let parameters = model.namedParameters()
         switch configuration.optimizer {
@@ -122,7 +123,7 @@ public final class Trainer {
         for (step, batch) in loader.batches(epoch: epoch, labels: dataset.labels).enumerated() {
             optimizer.learningRate = schedule.learningRate(atEpoch: Double(epoch) + Double(step) / Double(stepsPerEpoch))
             model.zeroGrad()
-            let output = model(batch.images)
+            let output = model(batch.images, labels: batch.labels)
             let weighted = c.alphaScaling == .raw ? output.weightedLogits : (output.alpha / output.alpha.mean()) * output.logits
             let wce = crossEntropy(isSCN ? weighted : output.logits, labels: batch.labels)
             var loss = wce
@@ -319,7 +320,7 @@ public enum Evaluator {
         var probabilities = [[Float]](repeating: [], count: labels.count), alphas = [Float](repeating: 0, count: labels.count)
         GradientMode.withoutGradients {
             for batch in loader.batches(epoch: 0, labels: labels) {
-                let output = model(batch.images)
+                let output = model(batch.images, labels: batch.labels)
                 let p = softmax(output.logits).scalars, a = output.alpha.scalars
                 let k = output.logits.shape[1]
                 for (position, index) in batch.indices.enumerated() {

@@ -56,6 +56,8 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     public var relabelConfidence: Float = 0
     /// Relabel only after the same new label was proposed in this many consecutive epochs (1: the paper).
     public var relabelPatience = 1
+    /// What the importance head reads: the image feature (the paper) or also the label's probability.
+    public var importanceInput: ImportanceInput = .features
     // Reproducibility and speed.
     public var seed: UInt64 = 0
     public var precision: ConvolutionPrecision = .float32
@@ -63,7 +65,7 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     public init() {}
 
     enum CodingKeys: String, CodingKey {
-        case method, depth, stem, width, inputSize, epochs, batchSize, optimizer, learningRate, momentum, weightDecay, schedule, milestones, decay, warmupEpochs, augmentation, beta, margin, learnsMargin, relabelThreshold, gamma, relabelStartEpoch, relabelScope, relabelProbabilities, lossForm, alphaScaling, baselineWarmupEpochs, relabelConfidence, relabelPatience, seed, precision
+        case method, depth, stem, width, inputSize, epochs, batchSize, optimizer, learningRate, momentum, weightDecay, schedule, milestones, decay, warmupEpochs, augmentation, beta, margin, learnsMargin, relabelThreshold, gamma, relabelStartEpoch, relabelScope, relabelProbabilities, lossForm, alphaScaling, baselineWarmupEpochs, relabelConfidence, relabelPatience, importanceInput, seed, precision
     }
 
     /// Decodes a configuration; keys a file does not have (one written by an earlier version) keep
@@ -99,6 +101,7 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
         baselineWarmupEpochs = try container.decodeIfPresent(type(of: baselineWarmupEpochs), forKey: .baselineWarmupEpochs) ?? baselineWarmupEpochs
         relabelConfidence = try container.decodeIfPresent(type(of: relabelConfidence), forKey: .relabelConfidence) ?? relabelConfidence
         relabelPatience = try container.decodeIfPresent(type(of: relabelPatience), forKey: .relabelPatience) ?? relabelPatience
+        importanceInput = try container.decodeIfPresent(type(of: importanceInput), forKey: .importanceInput) ?? importanceInput
         seed = try container.decodeIfPresent(type(of: seed), forKey: .seed) ?? seed
         precision = try container.decodeIfPresent(type(of: precision), forKey: .precision) ?? precision
     }

@@ -66,6 +66,8 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "SCN: epochs of plain cross-entropy before SCN's losses start.") var baselineWarmup: Int?
     @Option(help: "SCN: relabel only where the proposed class has at least this probability.") var relabelConfidence: Float?
     @Option(help: "SCN: relabel only after the same proposal in this many consecutive epochs.") var relabelPatience: Int?
+    @Option(help: "SCN: what the importance head reads: features (paper) or features+label-probability (also the network's probability of the sample's label).")
+    var importanceInput: ImportanceInput?
     @Option(help: "Random seed.") var seed: UInt64?
     @Option(help: "Start from pretrained weights: a torchvision ResNet state dict, the official SCN checkpoint, resnet18_msceleb.pth (.pth), or a safetensors file.")
     var initFrom: String?
@@ -122,6 +124,7 @@ struct TrainCommand: ParsableCommand {
         if let baselineWarmup { c.baselineWarmupEpochs = baselineWarmup }
         if let relabelConfidence { c.relabelConfidence = relabelConfidence }
         if let relabelPatience { c.relabelPatience = max(1, relabelPatience) }
+        if let importanceInput { c.importanceInput = importanceInput }
         if let seed { c.seed = seed }
         if let precision { c.precision = precision }
         guard [18, 34].contains(c.depth) else { throw ValidationError("--depth must be 18 or 34") }
@@ -244,5 +247,6 @@ extension RelabelScope: ExpressibleByArgument {}
 extension RelabelProbabilities: ExpressibleByArgument {}
 extension LossForm: ExpressibleByArgument {}
 extension AlphaScaling: ExpressibleByArgument {}
+extension ImportanceInput: ExpressibleByArgument {}
 extension ConvolutionPrecision: ExpressibleByArgument {}
 extension LabelNoise.Mode: ExpressibleByArgument {}

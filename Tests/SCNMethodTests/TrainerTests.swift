@@ -118,6 +118,32 @@ final class TrainerTests: XCTestCase {
         XCTAssertEqual(lines.count, 3, "one metrics line per epoch across the interruption")
     }
 
+    /// Symmetric noise does not depend on the image, so the paper's head (image features only) cannot tell
+    /// wrong labels from right ones; the label-aware head can, and it survives a checkpoint round trip.
+    func testALabelAwareImportanceHeadFindsWrongLabels() throws {
+        let (train, store) = Self.syntheticData(count: 128, seed: 11)
+        let wrong = zip(train.labels, train.cleanLabels!).map { $0 != $1 }
+        var aucs: [ImportanceInput: Double] = [:]
+        for input in ImportanceInput.allCases {
+            var c = Self.configuration(epochs: 6)
+            c.relabelStartEpoch = 100
+            c.importanceInput = input
+            let trainer = Trainer(configuration: c, dataset: train, store: store)
+            trainer.log = { _ in }
+            let directory = try temporaryDirectory()
+            defer { try? FileManager.default.removeItem(at: directory) }
+            try trainer.run(in: directory)
+            let alphas = trainer.evaluate(train, store: store).alphas
+            aucs[input] = rocAUC(scores: alphas.map { 1 - Double($0) }, positives: wrong)
+            let checkpoint = try SafeTensorsFile(contentsOf: directory.appendingPathComponent("last.safetensors"))
+            XCTAssertEqual(checkpoint.keys.contains("model.importance_label_weight"), input == .featuresAndLabelProbability)
+            let trained = try TrainedModel(checkpoint: directory.appendingPathComponent("last.safetensors"))
+            XCTAssertEqual(try trained.evaluate(train, store: store).alphas, alphas)
+        }
+        XCTAssertGreaterThan(aucs[.featuresAndLabelProbability]!, 0.8, "\(aucs)")
+        XCTAssertGreaterThan(aucs[.featuresAndLabelProbability]!, aucs[.features]! + 0.2, "\(aucs)")
+    }
+
     func testANonFiniteLossStopsWithTheLastCheckpointIntact() throws {
         let (train, store) = Self.syntheticData(count: 64, seed: 9)
         let directory = try temporaryDirectory()
