@@ -1,4 +1,5 @@
 import CDNNL
+import Foundation
 
 /// The sizes of one 2-D convolution. Activations are channels-last in memory (`[N, H, W, C]`),
 /// weights are PyTorch's `[O, I, kH, kW]`.
@@ -56,12 +57,14 @@ public enum ConvolutionKernel {
         var geometry: ConvolutionGeometry
         var precision: ConvolutionPrecision
         var hasBias: Bool
+        var layout: ConvolutionLayout
     }
     private static let plans = PrimitiveCache<Key, ConvolutionPlan>()
 
     private static func plan(_ g: ConvolutionGeometry, _ p: ConvolutionPrecision, _ hasBias: Bool) -> ConvolutionPlan {
-        plans.value(for: Key(geometry: g, precision: p, hasBias: hasBias)) {
-            ConvolutionPlan(geometry: g, precision: p, hasBias: hasBias)
+        let layout = ConvolutionLayout.current
+        return plans.value(for: Key(geometry: g, precision: p, hasBias: hasBias, layout: layout)) {
+            ConvolutionPlan(geometry: g, precision: p, hasBias: hasBias, layout: layout)
         }
     }
 
@@ -121,43 +124,104 @@ public final class ConvolutionWeightCache {
     public init() {}
 }
 
+/// Where a convolution's activations live while oneDNN works on them.
+public enum ConvolutionLayout: String, Sendable {
+    /// The caller's channels-last buffers, used in place (float32) or converted element by element (bf16).
+    case channelsLast = "channels-last"
+    /// The layout each primitive prefers (blocked, e.g. `nChw16c`), with reorders from and to the
+    /// caller's channels-last buffers around every call.
+    case preferred
+
+    /// `SCN_CONV_LAYOUT` (`channels-last` or `preferred`); channels-last when unset.
+    public static let current: ConvolutionLayout = {
+        guard let value = getenv("SCN_CONV_LAYOUT") else { return .channelsLast }
+        return ConvolutionLayout(rawValue: String(cString: value)) ?? .channelsLast
+    }()
+}
+
+/// One activation argument of a primitive: the descriptor it wants, and the reorder between it and the
+/// caller's float32 channels-last buffer (nil when they are the same).
+struct ActivationPort {
+    let descriptor: UnsafePointer<dnnl_memory_desc_t>
+    let reorder: DNNLReorder?
+
+    /// An input: the caller's buffer is converted into `wanted`.
+    init(input user: MemoryDescriptor, wanted: UnsafePointer<dnnl_memory_desc_t>) {
+        descriptor = wanted
+        reorder = user.matches(wanted) ? nil : DNNLReorder(from: user.pointer.pointee, to: wanted.pointee)
+    }
+
+    /// An output: `produced` is converted into the caller's buffer.
+    init(output user: MemoryDescriptor, produced: UnsafePointer<dnnl_memory_desc_t>) {
+        descriptor = produced
+        reorder = user.matches(produced) ? nil : DNNLReorder(from: produced.pointee, to: user.pointer.pointee)
+    }
+
+    private var scratchFloats: Int { (byteSize(descriptor) + 3) / 4 }
+
+    /// Runs `body` on `pointer`'s contents in the wanted layout.
+    func reading<R>(_ pointer: UnsafePointer<Float>, _ body: (UnsafeMutableRawPointer) -> R) -> R {
+        guard let reorder else { return body(UnsafeMutableRawPointer(mutating: pointer)) }
+        return withScratch(scratchFloats) { scratch in
+            reorder.run(pointer, scratch)
+            return body(scratch)
+        }
+    }
+
+    /// Runs `body` on a buffer in the produced layout and leaves the result in `pointer`.
+    func writing(_ pointer: UnsafeMutablePointer<Float>, _ body: (UnsafeMutableRawPointer) -> Void) {
+        guard let reorder else { return body(UnsafeMutableRawPointer(pointer)) }
+        withScratch(scratchFloats) { scratch in
+            body(scratch)
+            reorder.run(scratch, pointer)
+        }
+    }
+}
+
 /// The primitives and layout conversions for one convolution geometry, created once and reused.
 final class ConvolutionPlan {
     let geometry: ConvolutionGeometry
     let hasBias: Bool
     let computeType: dnnl_data_type_t
-    let sourceF32: MemoryDescriptor
-    let destinationF32: MemoryDescriptor
-    let sourceCompute: MemoryDescriptor
-    let destinationCompute: MemoryDescriptor
+    /// The caller's buffers: float32, activations channels-last, weights `[O, I, kH, kW]`.
+    let sourceUser: MemoryDescriptor
+    let destinationUser: MemoryDescriptor
     let weightsUser: MemoryDescriptor
     let bias: MemoryDescriptor
+    /// What the primitives are created with: `any` lets oneDNN choose the layout.
+    let sourceRequest: MemoryDescriptor
+    let destinationRequest: MemoryDescriptor
+    let sourceGradientRequest: MemoryDescriptor
+    let destinationGradientRequest: MemoryDescriptor
     let strides: [Int64]
     let paddingLeft: [Int64]
     let paddingRight: [Int64]
 
     let forwardPrimitive: DNNLPrimitive
     let forwardWeightsReorder: DNNLReorder?
-    /// f32 -> compute type for activations (bf16 only).
-    let sourceToCompute: DNNLReorder?
-    let destinationToCompute: DNNLReorder?
+    let forwardSource: ActivationPort
+    let forwardDestination: ActivationPort
 
-    private var backwardDataPrimitive: DNNLPrimitive?
-    private var backwardDataWeightsReorder: DNNLReorder?
-    private var backwardWeightsPrimitive: DNNLPrimitive?
-    private var diffWeightsReorder: DNNLReorder?
+    private var backwardData: (primitive: DNNLPrimitive, weightsReorder: DNNLReorder?, outputGradient: ActivationPort,
+                               inputGradient: ActivationPort)?
+    private var backwardWeights: (primitive: DNNLPrimitive, diffWeightsReorder: DNNLReorder?, source: ActivationPort,
+                                  outputGradient: ActivationPort)?
 
-    init(geometry g: ConvolutionGeometry, precision: ConvolutionPrecision, hasBias: Bool) {
+    init(geometry g: ConvolutionGeometry, precision: ConvolutionPrecision, hasBias: Bool, layout: ConvolutionLayout) {
         geometry = g
         self.hasBias = hasBias
         computeType = precision == .float32 ? dnnl_f32 : dnnl_bf16
         let n = g.batch, ci = g.inputChannels, co = g.outputChannels
-        sourceF32 = MemoryDescriptor([n, ci, g.inputHeight, g.inputWidth], dnnl_nhwc)
-        destinationF32 = MemoryDescriptor([n, co, g.outputHeight, g.outputWidth], dnnl_nhwc)
-        sourceCompute = MemoryDescriptor([n, ci, g.inputHeight, g.inputWidth], dnnl_nhwc, computeType)
-        destinationCompute = MemoryDescriptor([n, co, g.outputHeight, g.outputWidth], dnnl_nhwc, computeType)
+        let inputDims = [n, ci, g.inputHeight, g.inputWidth], outputDims = [n, co, g.outputHeight, g.outputWidth]
+        sourceUser = MemoryDescriptor(inputDims, dnnl_nhwc)
+        destinationUser = MemoryDescriptor(outputDims, dnnl_nhwc)
         weightsUser = MemoryDescriptor([co, ci, g.kernelHeight, g.kernelWidth], dnnl_oihw)
         bias = MemoryDescriptor([co], dnnl_a)
+        let tag = layout == .preferred ? dnnl_format_tag_any : dnnl_nhwc
+        sourceRequest = MemoryDescriptor(inputDims, tag, computeType)
+        destinationRequest = MemoryDescriptor(outputDims, tag)
+        sourceGradientRequest = MemoryDescriptor(inputDims, tag)
+        destinationGradientRequest = MemoryDescriptor(outputDims, tag, computeType)
         strides = [Int64(g.strideHeight), Int64(g.strideWidth)]
         paddingLeft = [Int64(g.paddingHeight), Int64(g.paddingWidth)]
         paddingRight = [
@@ -167,40 +231,21 @@ final class ConvolutionPlan {
         var weightsAny = memoryDescriptor([co, ci, g.kernelHeight, g.kernelWidth], dnnl_format_tag_any, computeType)
         var desc = dnnl_convolution_desc_t()
         dnnlCheck(dnnl_convolution_forward_desc_init(
-            &desc, dnnl_forward_training, dnnl_convolution_direct, sourceCompute.pointer, &weightsAny,
-            hasBias ? bias.pointer : nil, destinationF32.pointer, strides, paddingLeft, paddingRight), "convolution forward \(g)")
+            &desc, dnnl_forward_training, dnnl_convolution_direct, sourceRequest.pointer, &weightsAny,
+            hasBias ? bias.pointer : nil, destinationRequest.pointer, strides, paddingLeft, paddingRight), "convolution forward \(g)")
         forwardPrimitive = DNNLPrimitive(operation: &desc, what: "convolution forward")
         let wanted = forwardPrimitive.memoryDescriptor(dnnl_query_weights_md)
         forwardWeightsReorder = weightsUser.matches(wanted) ? nil
             : DNNLReorder(from: weightsUser.pointer.pointee, to: wanted.pointee)
-        if precision == .float32 {
-            sourceToCompute = nil
-            destinationToCompute = nil
-        } else {
-            sourceToCompute = DNNLReorder(from: sourceF32.pointer.pointee, to: sourceCompute.pointer.pointee)
-            destinationToCompute = DNNLReorder(from: destinationF32.pointer.pointee,
-                                               to: destinationCompute.pointer.pointee)
-        }
-    }
-
-    private static func floats(forBytes bytes: Int) -> Int { (bytes + 3) / 4 }
-
-    /// Runs `body` with `pointer` converted to the compute type (or as it is for float32).
-    private func converted<R>(_ pointer: UnsafePointer<Float>, _ reorder: DNNLReorder?, count: Int,
-                              _ body: (UnsafeMutableRawPointer) -> R) -> R {
-        guard let reorder else { return body(UnsafeMutableRawPointer(mutating: pointer)) }
-        return withScratch(ConvolutionPlan.floats(forBytes: count * 2)) { scratch in
-            reorder.run(pointer, scratch)
-            return body(scratch)
-        }
+        forwardSource = ActivationPort(input: sourceUser, wanted: forwardPrimitive.memoryDescriptor(dnnl_query_src_md))
+        forwardDestination = ActivationPort(output: destinationUser, produced: forwardPrimitive.memoryDescriptor(dnnl_query_dst_md))
     }
 
     /// Runs `body` with the weights in the layout `reorder` produces.
     private func weightsIn(_ weight: UnsafePointer<Float>, _ reorder: DNNLReorder?,
                            _ body: (UnsafeMutableRawPointer) -> Void) {
         guard let reorder else { return body(UnsafeMutableRawPointer(mutating: weight)) }
-        let size = reorder.destination.byteCount
-        withScratch(ConvolutionPlan.floats(forBytes: size)) { scratch in
+        withScratch((reorder.destination.byteCount + 3) / 4) { scratch in
             reorder.run(weight, scratch)
             body(scratch)
         }
@@ -209,81 +254,85 @@ final class ConvolutionPlan {
     func forward(input: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias biasPointer: UnsafePointer<Float>?,
                  output: UnsafeMutablePointer<Float>) {
         let wmd = forwardPrimitive.memoryDescriptor(dnnl_query_weights_md)
-        converted(input, sourceToCompute, count: geometry.inputCount) { src in
+        forwardSource.reading(input) { src in
             weightsIn(weight, forwardWeightsReorder) { w in
-                var args: [(Int32, UnsafePointer<dnnl_memory_desc_t>, UnsafeMutableRawPointer)] = [
-                    (DNNLArgument.src, sourceCompute.pointer, src),
-                    (DNNLArgument.weights, wmd, w),
-                    (DNNLArgument.dst, destinationF32.pointer, UnsafeMutableRawPointer(output)),
-                ]
-                if let biasPointer {
-                    args.append((DNNLArgument.bias, bias.pointer, UnsafeMutableRawPointer(mutating: biasPointer)))
+                forwardDestination.writing(output) { dst in
+                    var args: [(Int32, UnsafePointer<dnnl_memory_desc_t>, UnsafeMutableRawPointer)] = [
+                        (DNNLArgument.src, forwardSource.descriptor, src),
+                        (DNNLArgument.weights, wmd, w),
+                        (DNNLArgument.dst, forwardDestination.descriptor, dst),
+                    ]
+                    if let biasPointer {
+                        args.append((DNNLArgument.bias, bias.pointer, UnsafeMutableRawPointer(mutating: biasPointer)))
+                    }
+                    forwardPrimitive.execute(args)
                 }
-                forwardPrimitive.execute(args)
             }
         }
     }
 
     func backwardData(outputGradient: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                       inputGradient: UnsafeMutablePointer<Float>) {
-        if backwardDataPrimitive == nil {
+        if backwardData == nil {
             var weightsAny = memoryDescriptor(
                 [geometry.outputChannels, geometry.inputChannels, geometry.kernelHeight, geometry.kernelWidth],
                 dnnl_format_tag_any, computeType)
             var desc = dnnl_convolution_desc_t()
             dnnlCheck(dnnl_convolution_backward_data_desc_init(
-                &desc, dnnl_convolution_direct, sourceF32.pointer, &weightsAny, destinationCompute.pointer,
+                &desc, dnnl_convolution_direct, sourceGradientRequest.pointer, &weightsAny, destinationGradientRequest.pointer,
                 strides, paddingLeft, paddingRight), "convolution backward data \(geometry)")
             let p = DNNLPrimitive(operation: &desc, hint: forwardPrimitive, what: "convolution backward data")
             let wanted = p.memoryDescriptor(dnnl_query_weights_md)
-            backwardDataWeightsReorder = weightsUser.matches(wanted) ? nil
-                : DNNLReorder(from: weightsUser.pointer.pointee, to: wanted.pointee)
-            backwardDataPrimitive = p
+            backwardData = (p, weightsUser.matches(wanted) ? nil : DNNLReorder(from: weightsUser.pointer.pointee, to: wanted.pointee),
+                            ActivationPort(input: destinationUser, wanted: p.memoryDescriptor(dnnl_query_diff_dst_md)),
+                            ActivationPort(output: sourceUser, produced: p.memoryDescriptor(dnnl_query_diff_src_md)))
         }
-        let p = backwardDataPrimitive!
-        let wmd = p.memoryDescriptor(dnnl_query_weights_md)
-        converted(outputGradient, destinationToCompute, count: geometry.outputCount) { dy in
-            weightsIn(weight, backwardDataWeightsReorder) { w in
-                p.execute([(DNNLArgument.diffDst, destinationCompute.pointer, dy),
-                           (DNNLArgument.weights, wmd, w),
-                           (DNNLArgument.diffSrc, sourceF32.pointer, UnsafeMutableRawPointer(inputGradient))])
+        let plan = backwardData!
+        let wmd = plan.primitive.memoryDescriptor(dnnl_query_weights_md)
+        plan.outputGradient.reading(outputGradient) { dy in
+            weightsIn(weight, plan.weightsReorder) { w in
+                plan.inputGradient.writing(inputGradient) { dx in
+                    plan.primitive.execute([(DNNLArgument.diffDst, plan.outputGradient.descriptor, dy),
+                                            (DNNLArgument.weights, wmd, w),
+                                            (DNNLArgument.diffSrc, plan.inputGradient.descriptor, dx)])
+                }
             }
         }
     }
 
     func backwardWeights(input: UnsafePointer<Float>, outputGradient: UnsafePointer<Float>,
                          weightGradient: UnsafeMutablePointer<Float>, biasGradient: UnsafeMutablePointer<Float>?) {
-        if backwardWeightsPrimitive == nil {
+        if backwardWeights == nil {
             var weightsAny = memoryDescriptor(
                 [geometry.outputChannels, geometry.inputChannels, geometry.kernelHeight, geometry.kernelWidth],
                 dnnl_format_tag_any)
-            var desc = dnnl_convolution_desc_t()
+            var convolution = dnnl_convolution_desc_t()
             dnnlCheck(dnnl_convolution_backward_weights_desc_init(
-                &desc, dnnl_convolution_direct, sourceCompute.pointer, &weightsAny, hasBias ? bias.pointer : nil,
-                destinationCompute.pointer, strides, paddingLeft, paddingRight), "convolution backward weights \(geometry)")
-            let p = DNNLPrimitive(operation: &desc, hint: forwardPrimitive, what: "convolution backward weights")
+                &convolution, dnnl_convolution_direct, sourceRequest.pointer, &weightsAny, hasBias ? bias.pointer : nil,
+                destinationGradientRequest.pointer, strides, paddingLeft, paddingRight), "convolution backward weights \(geometry)")
+            let p = DNNLPrimitive(operation: &convolution, hint: forwardPrimitive, what: "convolution backward weights")
             let produced = p.memoryDescriptor(dnnl_query_diff_weights_md)
-            diffWeightsReorder = weightsUser.matches(produced) ? nil
-                : DNNLReorder(from: produced.pointee, to: weightsUser.pointer.pointee)
-            backwardWeightsPrimitive = p
+            backwardWeights = (p, weightsUser.matches(produced) ? nil : DNNLReorder(from: produced.pointee, to: weightsUser.pointer.pointee),
+                               ActivationPort(input: sourceUser, wanted: p.memoryDescriptor(dnnl_query_src_md)),
+                               ActivationPort(input: destinationUser, wanted: p.memoryDescriptor(dnnl_query_diff_dst_md)))
         }
-        let p = backwardWeightsPrimitive!
-        let dwmd = p.memoryDescriptor(dnnl_query_diff_weights_md)
-        converted(input, sourceToCompute, count: geometry.inputCount) { src in
-            converted(outputGradient, destinationToCompute, count: geometry.outputCount) { dy in
+        let plan = backwardWeights!
+        let dwmd = plan.primitive.memoryDescriptor(dnnl_query_diff_weights_md)
+        plan.source.reading(input) { src in
+            plan.outputGradient.reading(outputGradient) { dy in
                 let run = { (dw: UnsafeMutableRawPointer) in
                     var args: [(Int32, UnsafePointer<dnnl_memory_desc_t>, UnsafeMutableRawPointer)] = [
-                        (DNNLArgument.src, self.sourceCompute.pointer, src),
-                        (DNNLArgument.diffDst, self.destinationCompute.pointer, dy),
+                        (DNNLArgument.src, plan.source.descriptor, src),
+                        (DNNLArgument.diffDst, plan.outputGradient.descriptor, dy),
                         (DNNLArgument.diffWeights, dwmd, dw),
                     ]
                     if let biasGradient {
                         args.append((DNNLArgument.diffBias, self.bias.pointer, UnsafeMutableRawPointer(biasGradient)))
                     }
-                    p.execute(args)
+                    plan.primitive.execute(args)
                 }
-                if let reorder = diffWeightsReorder {
-                    withScratch(ConvolutionPlan.floats(forBytes: byteSize(dwmd))) { scratch in
+                if let reorder = plan.diffWeightsReorder {
+                    withScratch((byteSize(dwmd) + 3) / 4) { scratch in
                         run(UnsafeMutableRawPointer(scratch))
                         reorder.run(scratch, weightGradient)
                     }
