@@ -55,3 +55,37 @@ public struct RankRegularization {
         loss = hinge
     }
 }
+
+/// How the importance weight scales the logits.
+public enum AlphaScaling: String, Codable, Sendable, CaseIterable {
+    /// `alpha * logits` (the paper).
+    case raw
+    /// `(alpha / mean(alpha over the batch)) * logits`: only the relative importance within the batch
+    /// weights the samples, so a falling mean alpha cannot shrink every logit and stall learning.
+    case batchMean = "batch-mean"
+    /// `(alpha / mean(alpha over the batch's samples with the same label)) * logits`: each labelled class
+    /// keeps its total weight, and alpha only ranks samples within their class, so a class the network
+    /// finds hard (low alpha throughout) is not starved of gradient.
+    case classMean = "class-mean"
+
+    /// The factor each sample's logits are multiplied by, `[N, 1]`.
+    /// - Parameters:
+    ///   - alpha: `[N, 1]` importance weights.
+    ///   - labels: each sample's label (read by `classMean`).
+    public func scale(_ alpha: Tensor, labels: [Int]) -> Tensor {
+        switch self {
+        case .raw: return alpha
+        case .batchMean: return alpha / alpha.mean()
+        case .classMean:
+            // Row i of the averaging matrix holds 1/n_c at the samples labelled like sample i.
+            let n = labels.count
+            precondition(alpha.shape == [n, 1], "AlphaScaling.scale: alpha \(alpha.shape) for \(n) labels")
+            let counts = labels.reduce(into: [Int: Int]()) { $0[$1, default: 0] += 1 }
+            var averaging = [Float](repeating: 0, count: n * n)
+            for i in 0..<n {
+                for j in 0..<n where labels[j] == labels[i] { averaging[i * n + j] = 1 / Float(counts[labels[i]]!) }
+            }
+            return alpha / matmul(Tensor(averaging, shape: [n, n]), alpha)
+        }
+    }
+}

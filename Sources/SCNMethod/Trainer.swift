@@ -124,7 +124,7 @@ public final class Trainer {
             optimizer.learningRate = schedule.learningRate(atEpoch: Double(epoch) + Double(step) / Double(stepsPerEpoch))
             model.zeroGrad()
             let output = model(batch.images, labels: batch.labels)
-            let weighted = c.alphaScaling == .raw ? output.weightedLogits : (output.alpha / output.alpha.mean()) * output.logits
+            let weighted = c.alphaScaling.scale(output.alpha, labels: batch.labels) * output.logits
             let wce = crossEntropy(isSCN ? weighted : output.logits, labels: batch.labels)
             var loss = wce
             var rankLoss: RankRegularization?

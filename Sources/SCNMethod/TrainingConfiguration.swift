@@ -143,15 +143,6 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     }
 }
 
-/// How the importance weight scales the logits.
-public enum AlphaScaling: String, Codable, Sendable, CaseIterable {
-    /// `alpha * logits` (the paper).
-    case raw
-    /// `(alpha / mean(alpha over the batch)) * logits`: only the relative importance within the batch
-    /// weights the samples, so a falling mean alpha cannot shrink every logit and stall learning.
-    case batchMean = "batch-mean"
-}
-
 /// A schedule behind an existential, so schedules can wrap each other.
 public struct AnySchedule: LearningRateSchedule {
     private let rate: @Sendable (Double) -> Float

@@ -62,7 +62,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "SCN: lowImportance (paper) or all (official code).") var relabelScope: RelabelScope?
     @Option(help: "SCN: logits (paper) or weightedLogits (official code).") var relabelProbabilities: RelabelProbabilities?
     @Option(help: "SCN: paper (gamma-weighted) or official (WCE + RR).") var lossForm: LossForm?
-    @Option(help: "SCN: how alpha scales the logits: raw (paper) or batch-mean (alpha / its batch mean).") var alphaScaling: AlphaScaling?
+    @Option(help: "SCN: how alpha scales the logits: raw (paper), batch-mean (alpha / its batch mean) or class-mean (alpha / the batch mean of its label's samples).") var alphaScaling: AlphaScaling?
     @Option(help: "SCN: epochs of plain cross-entropy before SCN's losses start.") var baselineWarmup: Int?
     @Option(help: "SCN: relabel only where the proposed class has at least this probability.") var relabelConfidence: Float?
     @Option(help: "SCN: relabel only after the same proposal in this many consecutive epochs.") var relabelPatience: Int?

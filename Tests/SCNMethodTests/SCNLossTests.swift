@@ -1,5 +1,6 @@
 import SCNMethod
 import SCNTensor
+import SCNTestSupport
 import XCTest
 
 final class SCNLossTests: XCTestCase {
@@ -30,6 +31,22 @@ final class SCNLossTests: XCTestCase {
         let degenerate = RankRegularization(alpha: alpha, datasetIndices: [0, 1, 2, 3, 4], beta: 1, margin: margin)
         XCTAssertEqual(degenerate.loss.item(), 0, "no low group: no loss")
         XCTAssertEqual(degenerate.lowGroup, [])
+    }
+
+    func testAlphaScalings() {
+        let alpha = Tensor([0.8, 0.2, 0.5, 0.4, 0.6], shape: [5, 1])
+        let labels = [1, 0, 1, 1, 0]
+        XCTAssertEqual(AlphaScaling.raw.scale(alpha, labels: labels).scalars, alpha.scalars)
+        let batch = AlphaScaling.batchMean.scale(alpha, labels: labels).scalars
+        for (s, a) in zip(batch, alpha.scalars) { XCTAssertEqual(s, a / 0.5, accuracy: 1e-6) }
+        // Class 1: 0.8, 0.5, 0.4 (mean 17/30); class 0: 0.2, 0.6 (mean 0.4).
+        let byClass = AlphaScaling.classMean.scale(alpha, labels: labels).scalars
+        let expected: [Float] = [0.8 * 30 / 17, 0.2 / 0.4, 0.5 * 30 / 17, 0.4 * 30 / 17, 0.6 / 0.4]
+        for (s, e) in zip(byClass, expected) { XCTAssertEqual(s, e, accuracy: 1e-5) }
+        assertGradientsMatchFiniteDifferences([Tensor([0.3, -1.2, 0.4, 0.9, -0.2, 0.1], shape: [6, 1]), Tensor((0..<18).map { Float($0 % 7) * 0.3 - 0.8 }, shape: [6, 3])],
+                                              "class-mean weighted cross-entropy") {
+            crossEntropy(AlphaScaling.classMean.scale(sigmoid($0[0]), labels: [2, 0, 2, 1, 0, 2]) * $0[1], labels: [2, 0, 2, 1, 0, 2])
+        }
     }
 
     func testRelabelingRule() {
