@@ -2,7 +2,7 @@ import Foundation
 import SCNData
 import SCNMethod
 
-/// One suspect sample of an audit: the lowest importance weights first.
+/// One suspect sample of an audit.
 public struct SuspectLabel: Sendable {
     public var rank: Int
     public var index: Int
@@ -26,15 +26,24 @@ public struct SuspectLabel: Sendable {
     }
 }
 
+/// What an audit ranks samples by, most suspect first.
+public enum SuspectOrder: String, Sendable, CaseIterable {
+    /// SCN's importance weight, lowest first.
+    case alpha
+    /// The probability the model gives the sample's label, lowest first (the small-loss criterion).
+    case labelProbability = "label-probability"
+}
+
 extension SuspectLabel {
-    /// Every sample ranked by importance, lowest alpha first (ties by index), with the most probable
-    /// class as the suggestion.
+    /// Every sample ranked most suspect first by `order` (ties by index), with the most probable class as
+    /// the suggestion.
     /// - Parameters:
     ///   - probabilities: per sample, class probabilities; `alphas`: per sample, in (0, 1).
     ///   - cleanLabels: the true labels where known (-1 where unknown).
     public static func ranking(probabilities: [[Float]], alphas: [Float], labels: [Int], files: [String],
-                               cleanLabels: [Int]?) -> [SuspectLabel] {
-        let order = labels.indices.sorted { alphas[$0] != alphas[$1] ? alphas[$0] < alphas[$1] : $0 < $1 }
+                               cleanLabels: [Int]?, order: SuspectOrder = .alpha) -> [SuspectLabel] {
+        let score = order == .alpha ? alphas : labels.indices.map { probabilities[$0][labels[$0]] }
+        let order = labels.indices.sorted { score[$0] != score[$1] ? score[$0] < score[$1] : $0 < $1 }
         return order.enumerated().map { rank, i in
             let p = probabilities[i]
             let best = p.indices.max { p[$0] < p[$1] }!

@@ -4,6 +4,8 @@ import SCNData
 import SCNMethod
 import SCNReports
 
+extension SuspectOrder: ExpressibleByArgument {}
+
 /// `scn audit`: ranks a dataset's samples by importance and suggests fixes for suspect labels.
 struct AuditCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -11,7 +13,8 @@ struct AuditCommand: ParsableCommand {
         abstract: "Rank a dataset's labels by how suspect they are, with suggested fixes and an HTML report.",
         discussion: """
             Runs a trained model over a split (no augmentation) and ranks every sample by its importance weight \
-            alpha, lowest first. Writes suspects.csv (rank, index, file, label, suggested label, margin = \
+            alpha, lowest first (or, with --rank-by label-probability, by the probability the model gives its \
+            label). Writes suspects.csv (rank, index, file, label, suggested label, margin = \
             max(P) - P[label], alpha, and the clean label where the dataset knows it) and report.html with the \
             lowest-importance images as thumbnails, the confusion matrix, and, with --run, the run's training \
             curves, alpha histograms and relabel history.
@@ -24,6 +27,8 @@ struct AuditCommand: ParsableCommand {
     var runPath: String?
     @Option(help: "Output folder (created).") var output: String
     @Option(help: "Thumbnails in the report.") var top = 60
+    @Option(help: "Rank by alpha (SCN's importance) or label-probability (the model's probability of the given label).")
+    var rankBy: SuspectOrder = .alpha
 
     func run() throws {
         let trained = try TrainedModel(checkpoint: URL(fileURLWithPath: checkpoint))
@@ -36,7 +41,7 @@ struct AuditCommand: ParsableCommand {
                                                         transforms: trained.configuration.evaluationTransforms(channels: 3),
                                                         batchSize: trained.configuration.batchSize)
         let suspects = SuspectLabel.ranking(probabilities: probabilities, alphas: alphas, labels: dataset.labels,
-                                            files: dataset.imagePaths, cleanLabels: dataset.cleanLabels)
+                                            files: dataset.imagePaths, cleanLabels: dataset.cleanLabels, order: rankBy)
         var csv = "rank,index,file,label,suggested,margin,alpha,clean_label\n"
         for s in suspects {
             csv += "\(s.rank),\(s.index),\"\(s.file)\",\(dataset.classNames[s.label]),\(dataset.classNames[s.suggestedLabel]),"
@@ -54,6 +59,10 @@ struct AuditCommand: ParsableCommand {
             let known = dataset.labels.indices.filter { clean[$0] >= 0 }
             if let auc = rocAUC(scores: known.map { 1 - Double(alphas[$0]) }, positives: known.map { dataset.labels[$0] != clean[$0] }) {
                 summary.append(("ROC AUC of 1 - alpha for wrong labels", String(format: "%.3f", auc)))
+            }
+            if let auc = rocAUC(scores: known.map { 1 - Double(probabilities[$0][dataset.labels[$0]]) },
+                                positives: known.map { dataset.labels[$0] != clean[$0] }) {
+                summary.append(("ROC AUC of 1 - p(label) for wrong labels", String(format: "%.3f", auc)))
             }
             let topWrong = shown.filter { $0.cleanLabel != nil && $0.cleanLabel != $0.label }.count
             summary.append(("wrong labels among the \(shown.count) shown", "\(topWrong)"))

@@ -29,7 +29,14 @@ struct EvalCommand: ParsableCommand {
             throw ValidationError("\(data.dataset.rawValue) has no '\(split)' split")
         }
         let store = try data.images(for: &dataset)
-        let (report, _, alphas) = try trained.evaluate(dataset, store: store)
+        guard dataset.classCount == trained.classNames.count else {
+            throw ValidationError("the dataset has \(dataset.classCount) classes \(dataset.classNames), the model \(trained.classNames.count) \(trained.classNames)")
+        }
+        let (probabilities, alphas) = Evaluator.outputs(model: trained.model, store: store, labels: dataset.labels,
+                                                        transforms: trained.configuration.evaluationTransforms(channels: 3),
+                                                        batchSize: trained.configuration.batchSize)
+        let report = ClassificationReport(predictions: probabilities.map { row in row.indices.max { row[$0] < row[$1] }! },
+                                          labels: dataset.labels, classCount: dataset.classCount)
         var result: [String: Any] = [
             "checkpoint": url.path, "dataset": dataset.name, "split": split, "count": report.count,
             "accuracy": report.accuracy, "mean_class_accuracy": report.meanClassAccuracy,
@@ -38,8 +45,10 @@ struct EvalCommand: ParsableCommand {
         ]
         if let clean = dataset.cleanLabels {
             let known = dataset.labels.indices.filter { clean[$0] >= 0 }
-            result["wrong_label_auc"] = rocAUC(scores: known.map { 1 - Double(alphas[$0]) },
-                                               positives: known.map { dataset.labels[$0] != clean[$0] }) ?? NSNull()
+            let positives = known.map { dataset.labels[$0] != clean[$0] }
+            result["wrong_label_auc"] = rocAUC(scores: known.map { 1 - Double(alphas[$0]) }, positives: positives) ?? NSNull()
+            result["wrong_label_auc_label_probability"] = rocAUC(scores: known.map { 1 - Double(probabilities[$0][dataset.labels[$0]]) },
+                                                                 positives: positives) ?? NSNull()
         }
         if json {
             let data = try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys])
@@ -51,6 +60,9 @@ struct EvalCommand: ParsableCommand {
                 print("  " + name.padding(toLength: 12, withPad: " ", startingAt: 0) + (accuracy.map { String(format: "%.2f%%", 100 * $0) } ?? "-"))
             }
             if let auc = result["wrong_label_auc"] as? Double { print(String(format: "wrong-label ROC AUC of 1-alpha: %.3f", auc)) }
+            if let auc = result["wrong_label_auc_label_probability"] as? Double {
+                print(String(format: "wrong-label ROC AUC of 1-p(label): %.3f", auc))
+            }
         }
     }
 }

@@ -44,6 +44,22 @@ final class ReportsTests: XCTestCase {
         XCTAssertTrue(String(decoding: bytes, as: UTF8.self).contains("brain.Event:2"))
     }
 
+    func testSuspectRankingByAlphaAndByLabelProbability() {
+        let probabilities: [[Float]] = [[0.9, 0.1], [0.3, 0.7], [0.6, 0.4], [0.2, 0.8]]
+        let labels = [0, 0, 1, 1], alphas: [Float] = [0.2, 0.9, 0.5, 0.2]
+        let files = ["a", "b", "c", "d"]
+        let byAlpha = SuspectLabel.ranking(probabilities: probabilities, alphas: alphas, labels: labels, files: files, cleanLabels: nil)
+        XCTAssertEqual(byAlpha.map(\.index), [0, 3, 2, 1], "lowest alpha first, ties by index")
+        let byProbability = SuspectLabel.ranking(probabilities: probabilities, alphas: alphas, labels: labels, files: files,
+                                                 cleanLabels: [0, 1, 0, 1], order: .labelProbability)
+        // p(label): 0.9, 0.3, 0.4, 0.8
+        XCTAssertEqual(byProbability.map(\.index), [1, 2, 3, 0])
+        XCTAssertEqual(byProbability.map(\.rank), [1, 2, 3, 4])
+        XCTAssertEqual(byProbability[0].suggestedLabel, 1)
+        XCTAssertEqual(byProbability[0].margin, 0.4, accuracy: 1e-6)
+        XCTAssertEqual(byProbability[0].cleanLabel, 1)
+    }
+
     func testReportWritesChartsAndThumbnails() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("scn-report-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }
