@@ -57,14 +57,12 @@ public enum ConvolutionKernel {
         var geometry: ConvolutionGeometry
         var precision: ConvolutionPrecision
         var hasBias: Bool
-        var layout: ConvolutionLayout
     }
     private static let plans = PrimitiveCache<Key, ConvolutionPlan>()
 
     private static func plan(_ g: ConvolutionGeometry, _ p: ConvolutionPrecision, _ hasBias: Bool) -> ConvolutionPlan {
-        let layout = ConvolutionLayout.current
-        return plans.value(for: Key(geometry: g, precision: p, hasBias: hasBias, layout: layout)) {
-            ConvolutionPlan(geometry: g, precision: p, hasBias: hasBias, layout: layout)
+        plans.value(for: Key(geometry: g, precision: p, hasBias: hasBias)) {
+            ConvolutionPlan(geometry: g, precision: p, hasBias: hasBias, layout: .current)
         }
     }
 
@@ -157,12 +155,10 @@ struct ActivationPort {
         reorder = user.matches(produced) ? nil : DNNLReorder(from: produced.pointee, to: user.pointer.pointee)
     }
 
-    private var scratchFloats: Int { (byteSize(descriptor) + 3) / 4 }
-
     /// Runs `body` on `pointer`'s contents in the wanted layout.
     func reading<R>(_ pointer: UnsafePointer<Float>, _ body: (UnsafeMutableRawPointer) -> R) -> R {
         guard let reorder else { return body(UnsafeMutableRawPointer(mutating: pointer)) }
-        return withScratch(scratchFloats) { scratch in
+        return withScratch(scratchFloats(descriptor)) { scratch in
             reorder.run(pointer, scratch)
             return body(scratch)
         }
@@ -171,7 +167,7 @@ struct ActivationPort {
     /// Runs `body` on a buffer in the produced layout and leaves the result in `pointer`.
     func writing(_ pointer: UnsafeMutablePointer<Float>, _ body: (UnsafeMutableRawPointer) -> Void) {
         guard let reorder else { return body(UnsafeMutableRawPointer(pointer)) }
-        withScratch(scratchFloats) { scratch in
+        withScratch(scratchFloats(descriptor)) { scratch in
             body(scratch)
             reorder.run(scratch, pointer)
         }
@@ -245,7 +241,7 @@ final class ConvolutionPlan {
     private func weightsIn(_ weight: UnsafePointer<Float>, _ reorder: DNNLReorder?,
                            _ body: (UnsafeMutableRawPointer) -> Void) {
         guard let reorder else { return body(UnsafeMutableRawPointer(mutating: weight)) }
-        withScratch((reorder.destination.byteCount + 3) / 4) { scratch in
+        withScratch(scratchFloats(reorder.destination.pointer)) { scratch in
             reorder.run(weight, scratch)
             body(scratch)
         }
@@ -332,7 +328,7 @@ final class ConvolutionPlan {
                     plan.primitive.execute(args)
                 }
                 if let reorder = plan.diffWeightsReorder {
-                    withScratch((byteSize(dwmd) + 3) / 4) { scratch in
+                    withScratch(scratchFloats(dwmd)) { scratch in
                         run(UnsafeMutableRawPointer(scratch))
                         reorder.run(scratch, weightGradient)
                     }

@@ -67,6 +67,9 @@ func sameLayout(_ a: UnsafePointer<dnnl_memory_desc_t>, _ b: UnsafePointer<dnnl_
 
 func byteSize(_ md: UnsafePointer<dnnl_memory_desc_t>) -> Int { Int(dnnl_memory_desc_get_size(md)) }
 
+/// The number of floats of a scratch buffer that holds a tensor of `md` (whatever its element type).
+func scratchFloats(_ md: UnsafePointer<dnnl_memory_desc_t>) -> Int { (byteSize(md) + 3) / 4 }
+
 /// A created primitive with its descriptor; destroyed with the object.
 final class DNNLPrimitive {
     let descriptor: dnnl_primitive_desc_t
@@ -102,8 +105,7 @@ final class DNNLPrimitive {
     /// mask), and its size in floats; nil and 0 when it needs none.
     var workspace: (descriptor: UnsafePointer<dnnl_memory_desc_t>?, floats: Int) {
         let md = memoryDescriptor(dnnl_query_workspace_md)
-        let bytes = byteSize(md)
-        return (bytes > 0 ? md : nil, (bytes + 3) / 4)
+        return (byteSize(md) > 0 ? md : nil, scratchFloats(md))
     }
 
     /// Runs the primitive on raw buffers: each argument gives its index, descriptor and data pointer.
@@ -138,7 +140,6 @@ final class MemoryDescriptor {
 
     deinit { storage.deallocate() }
 
-    var byteCount: Int { byteSize(pointer) }
     func matches(_ other: UnsafePointer<dnnl_memory_desc_t>) -> Bool { sameLayout(pointer, other) }
 }
 

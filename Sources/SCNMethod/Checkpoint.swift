@@ -132,7 +132,7 @@ public struct TrainedModel {
     }
 
     /// Figures on `dataset` (whose classes must be the model's).
-    public func evaluate(_ dataset: ExpressionDataset, store: ImageStore) throws -> (report: ClassificationReport, predictions: [Int], alphas: [Float]) {
+    public func evaluate(_ dataset: ExpressionDataset, store: ImageStore) throws -> Evaluation {
         guard dataset.classCount == classNames.count else {
             throw TrainingError(reason: "the dataset has \(dataset.classCount) classes \(dataset.classNames), the model \(classNames.count) \(classNames)")
         }

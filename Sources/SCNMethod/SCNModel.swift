@@ -26,9 +26,6 @@ public final class SCNModel: Module {
         super.init()
     }
 
-    /// What the importance head reads.
-    public var importanceInput: ImportanceInput { labelProbabilityWeight == nil ? .features : .featuresAndLabelProbability }
-
     public override func namedMembers() -> [(String, Any)] {
         var members: [(String, Any)] = [("backbone", backbone), ("importance", importance), ("margin", margin)]
         if let labelProbabilityWeight { members.append(("importance_label_weight", labelProbabilityWeight)) }

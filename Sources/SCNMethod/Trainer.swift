@@ -124,8 +124,8 @@ public final class Trainer {
             optimizer.learningRate = schedule.learningRate(atEpoch: Double(epoch) + Double(step) / Double(stepsPerEpoch))
             model.zeroGrad()
             let output = model(batch.images, labels: batch.labels)
-            let weighted = c.alphaScaling.scale(output.alpha, labels: batch.labels) * output.logits
-            let wce = crossEntropy(isSCN ? weighted : output.logits, labels: batch.labels)
+            let wce = crossEntropy(isSCN ? c.alphaScaling.scale(output.alpha, labels: batch.labels) * output.logits : output.logits,
+                                   labels: batch.labels)
             var loss = wce
             var rankLoss: RankRegularization?
             if isSCN {
@@ -241,7 +241,7 @@ public final class Trainer {
     }
 
     /// Predictions, certainty and figures on `dataset` (evaluation mode, no gradients).
-    public func evaluate(_ dataset: ExpressionDataset, store: ImageStore) -> (report: ClassificationReport, predictions: [Int], alphas: [Float]) {
+    public func evaluate(_ dataset: ExpressionDataset, store: ImageStore) -> Evaluation {
         Evaluator.evaluate(model: model, dataset: dataset, store: store, transforms: configuration.evaluationTransforms(channels: store.images.first?.channels ?? 3),
                            batchSize: configuration.batchSize)
     }
@@ -333,9 +333,30 @@ public enum Evaluator {
     }
 
     public static func evaluate(model: SCNModel, dataset: ExpressionDataset, store: ImageStore, transforms: [ImageTransform],
-                                batchSize: Int) -> (report: ClassificationReport, predictions: [Int], alphas: [Float]) {
+                                batchSize: Int) -> Evaluation {
         let (probabilities, alphas) = outputs(model: model, store: store, labels: dataset.labels, transforms: transforms, batchSize: batchSize)
         let predictions = probabilities.map { row in row.indices.max { row[$0] < row[$1] }! }
-        return (ClassificationReport(predictions: predictions, labels: dataset.labels, classCount: dataset.classCount), predictions, alphas)
+        return Evaluation(report: ClassificationReport(predictions: predictions, labels: dataset.labels, classCount: dataset.classCount),
+                          predictions: predictions, alphas: alphas, probabilities: probabilities)
+    }
+}
+
+/// A model's outputs on a dataset, in dataset order, and the figures they give.
+public struct Evaluation {
+    public var report: ClassificationReport
+    /// The most probable class of each sample.
+    public var predictions: [Int]
+    /// Each sample's importance weight, in (0, 1).
+    public var alphas: [Float]
+    /// Each sample's class probabilities (softmax of the logits).
+    public var probabilities: [[Float]]
+
+    /// The ROC AUCs of 1 - alpha and of 1 - p(label) for telling the samples whose `labels` differ from
+    /// `cleanLabels` (-1: unknown, left out); nil where there are not both kinds.
+    public func wrongLabelAUCs(labels: [Int], cleanLabels: [Int]) -> (alpha: Double?, labelProbability: Double?) {
+        let known = labels.indices.filter { cleanLabels[$0] >= 0 }
+        let positives = known.map { labels[$0] != cleanLabels[$0] }
+        return (rocAUC(scores: known.map { 1 - Double(alphas[$0]) }, positives: positives),
+                rocAUC(scores: known.map { 1 - Double(probabilities[$0][labels[$0]]) }, positives: positives))
     }
 }

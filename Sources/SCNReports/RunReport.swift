@@ -43,8 +43,8 @@ extension SuspectLabel {
     public static func ranking(probabilities: [[Float]], alphas: [Float], labels: [Int], files: [String],
                                cleanLabels: [Int]?, order: SuspectOrder = .alpha) -> [SuspectLabel] {
         let score = order == .alpha ? alphas : labels.indices.map { probabilities[$0][labels[$0]] }
-        let order = labels.indices.sorted { score[$0] != score[$1] ? score[$0] < score[$1] : $0 < $1 }
-        return order.enumerated().map { rank, i in
+        let ranked = labels.indices.sorted { score[$0] != score[$1] ? score[$0] < score[$1] : $0 < $1 }
+        return ranked.enumerated().map { rank, i in
             let p = probabilities[i]
             let best = p.indices.max { p[$0] < p[$1] }!
             return SuspectLabel(rank: rank + 1, index: i, file: files[i], label: labels[i], suggestedLabel: best,

@@ -37,10 +37,8 @@ struct AuditCommand: ParsableCommand {
             throw ValidationError("the dataset has \(dataset.classCount) classes, the checkpoint \(trained.classNames.count); audit with a model trained on this dataset")
         }
         let store = try data.images(for: &dataset)
-        let (probabilities, alphas) = Evaluator.outputs(model: trained.model, store: store, labels: dataset.labels,
-                                                        transforms: trained.configuration.evaluationTransforms(channels: 3),
-                                                        batchSize: trained.configuration.batchSize)
-        let suspects = SuspectLabel.ranking(probabilities: probabilities, alphas: alphas, labels: dataset.labels,
+        let evaluation = try trained.evaluate(dataset, store: store)
+        let suspects = SuspectLabel.ranking(probabilities: evaluation.probabilities, alphas: evaluation.alphas, labels: dataset.labels,
                                             files: dataset.imagePaths, cleanLabels: dataset.cleanLabels, order: rankBy)
         var csv = "rank,index,file,label,suggested,margin,alpha,clean_label\n"
         for s in suspects {
@@ -50,20 +48,14 @@ struct AuditCommand: ParsableCommand {
         let directory = URL(fileURLWithPath: output)
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         try csv.write(to: directory.appendingPathComponent("suspects.csv"), atomically: true, encoding: .utf8)
-        let predictions = probabilities.map { row in row.indices.max { row[$0] < row[$1] }! }
-        let report = ClassificationReport(predictions: predictions, labels: dataset.labels, classCount: dataset.classCount)
+        let report = evaluation.report
         let shown = Array(suspects.prefix(top))
         var summary: [(String, String)] = [("checkpoint", checkpoint), ("dataset", "\(dataset.name) (\(split), \(dataset.count) images)"),
                                            ("accuracy against its labels", String(format: "%.2f%%", 100 * report.accuracy))]
         if let clean = dataset.cleanLabels {
-            let known = dataset.labels.indices.filter { clean[$0] >= 0 }
-            if let auc = rocAUC(scores: known.map { 1 - Double(alphas[$0]) }, positives: known.map { dataset.labels[$0] != clean[$0] }) {
-                summary.append(("ROC AUC of 1 - alpha for wrong labels", String(format: "%.3f", auc)))
-            }
-            if let auc = rocAUC(scores: known.map { 1 - Double(probabilities[$0][dataset.labels[$0]]) },
-                                positives: known.map { dataset.labels[$0] != clean[$0] }) {
-                summary.append(("ROC AUC of 1 - p(label) for wrong labels", String(format: "%.3f", auc)))
-            }
+            let aucs = evaluation.wrongLabelAUCs(labels: dataset.labels, cleanLabels: clean)
+            if let auc = aucs.alpha { summary.append(("ROC AUC of 1 - alpha for wrong labels", String(format: "%.3f", auc))) }
+            if let auc = aucs.labelProbability { summary.append(("ROC AUC of 1 - p(label) for wrong labels", String(format: "%.3f", auc))) }
             let topWrong = shown.filter { $0.cleanLabel != nil && $0.cleanLabel != $0.label }.count
             summary.append(("wrong labels among the \(shown.count) shown", "\(topWrong)"))
         }

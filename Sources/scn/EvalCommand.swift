@@ -29,14 +29,8 @@ struct EvalCommand: ParsableCommand {
             throw ValidationError("\(data.dataset.rawValue) has no '\(split)' split")
         }
         let store = try data.images(for: &dataset)
-        guard dataset.classCount == trained.classNames.count else {
-            throw ValidationError("the dataset has \(dataset.classCount) classes \(dataset.classNames), the model \(trained.classNames.count) \(trained.classNames)")
-        }
-        let (probabilities, alphas) = Evaluator.outputs(model: trained.model, store: store, labels: dataset.labels,
-                                                        transforms: trained.configuration.evaluationTransforms(channels: 3),
-                                                        batchSize: trained.configuration.batchSize)
-        let report = ClassificationReport(predictions: probabilities.map { row in row.indices.max { row[$0] < row[$1] }! },
-                                          labels: dataset.labels, classCount: dataset.classCount)
+        let evaluation = try trained.evaluate(dataset, store: store)
+        let report = evaluation.report
         var result: [String: Any] = [
             "checkpoint": url.path, "dataset": dataset.name, "split": split, "count": report.count,
             "accuracy": report.accuracy, "mean_class_accuracy": report.meanClassAccuracy,
@@ -44,11 +38,9 @@ struct EvalCommand: ParsableCommand {
             "confusion_matrix": report.confusionMatrix, "class_names": dataset.classNames,
         ]
         if let clean = dataset.cleanLabels {
-            let known = dataset.labels.indices.filter { clean[$0] >= 0 }
-            let positives = known.map { dataset.labels[$0] != clean[$0] }
-            result["wrong_label_auc"] = rocAUC(scores: known.map { 1 - Double(alphas[$0]) }, positives: positives) ?? NSNull()
-            result["wrong_label_auc_label_probability"] = rocAUC(scores: known.map { 1 - Double(probabilities[$0][dataset.labels[$0]]) },
-                                                                 positives: positives) ?? NSNull()
+            let aucs = evaluation.wrongLabelAUCs(labels: dataset.labels, cleanLabels: clean)
+            result["wrong_label_auc"] = aucs.alpha ?? NSNull()
+            result["wrong_label_auc_label_probability"] = aucs.labelProbability ?? NSNull()
         }
         if json {
             let data = try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys])

@@ -146,14 +146,14 @@ struct TrainCommand: ParsableCommand {
     func run() throws {
         var configuration = try effectiveConfiguration()
         let runDirectory = URL(fileURLWithPath: runPath)
-        if resume, let saved = try RunDataRecord.read(from: runDirectory) {
-            let differences = saved.differences(from: dataRecord)
-            guard differences.isEmpty else {
-                throw ValidationError("--resume: \(runPath) was started with other data options (its \(RunDataRecord.fileName)); "
-                                      + "give the same ones: " + differences.joined(separator: "; "))
-            }
-        }
         if resume {
+            if let saved = try RunDataRecord.read(from: runDirectory) {
+                let differences = saved.differences(from: dataRecord)
+                guard differences.isEmpty else {
+                    throw ValidationError("--resume: \(runPath) was started with other data options (its \(RunDataRecord.fileName)); "
+                                          + "give the same ones: " + differences.joined(separator: "; "))
+                }
+            }
             let saved = runDirectory.appendingPathComponent("configuration.json")
             guard let data = try? Data(contentsOf: saved) else {
                 throw ValidationError("--resume: \(saved.path) does not exist; start the run without --resume")
