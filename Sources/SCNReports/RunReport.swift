@@ -144,6 +144,13 @@ public enum RunReport {
             html += "</div>"
         }
         if !relabels.isEmpty {
+            let summary = RelabelSummary(events: relabels, classCount: classNames.count)
+            html += "<h2>Relabels</h2><p>\(SVGChart.escape(summary.description(classNames: classNames)))</p>"
+            html += "<table><tr><th>from \\ to</th>" + classNames.map { "<th>\(SVGChart.escape($0))</th>" }.joined() + "</tr>"
+            for (old, row) in summary.flows.enumerated() where row.contains(where: { $0 > 0 }) {
+                html += "<tr><th>\(SVGChart.escape(classNames[old]))</th>" + row.map { "<td>\($0 > 0 ? "\($0)" : "")</td>" }.joined() + "</tr>"
+            }
+            html += "</table>"
             html += "<h2>Relabel history (\(relabels.count) changes)</h2><table><tr><th>epoch</th><th>index</th><th>file</th><th>old</th><th>new</th><th>margin</th><th>clean</th></tr>"
             for r in relabels.prefix(500) {
                 html += "<tr><td>\(r.epoch)</td><td>\(r.index)</td><td>\(SVGChart.escape((r.file as NSString).lastPathComponent))</td><td>\(classNames[r.oldLabel])</td><td>\(classNames[r.newLabel])</td><td>\(String(format: "%.3f", r.margin))</td><td>\(r.cleanLabel.map { classNames[$0] } ?? "")</td></tr>"

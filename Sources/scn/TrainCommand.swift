@@ -212,10 +212,10 @@ struct TrainCommand: ParsableCommand {
         }
         let board = try? TensorBoardWriter(directory: runDirectory.appendingPathComponent("tensorboard"))
         let classNames = train.classNames
-        trainer.onEpoch = { [unowned trainer] m in
+        trainer.onEpoch = { m in
             // The run's report (charts as SVG files beside it), rewritten after every epoch.
             try? RunReport.write(to: runDirectory, title: "SCN run \(runDirectory.lastPathComponent)", classNames: classNames,
-                                 metrics: RunReport.metrics(in: runDirectory), relabels: trainer.relabelLog, confusion: nil,
+                                 metrics: RunReport.metrics(in: runDirectory), relabels: RunReport.relabels(in: runDirectory), confusion: nil,
                                  suspects: [], thumbnails: [:], summary: [("configuration", "configuration.json")])
             guard let board else { return }
             var scalars: [(String, Double?)] = [("loss/total", m.loss), ("loss/weighted_cross_entropy", m.weightedCrossEntropy),
@@ -234,6 +234,11 @@ struct TrainCommand: ParsableCommand {
         let progress = ProgressDisplay(isTerminal: isatty(STDOUT_FILENO) != 0, batchSize: configuration.batchSize)
         trainer.onStep = { step, total, rate in progress.update(step: step, total: total, imagesPerSecond: rate) }
         if resume { try trainer.resume(in: runDirectory) } else { try trainer.run(in: runDirectory) }
+        // The whole run's relabels, from the log (a resumed trainer holds only its own).
+        let relabels = RunReport.relabels(in: runDirectory)
+        if !relabels.isEmpty {
+            print("relabels: " + RelabelSummary(events: relabels, classCount: classNames.count).description(classNames: classNames))
+        }
         print(String(format: "best validation accuracy %.2f%%; checkpoints in %@", 100 * trainer.bestValidationAccuracy, runDirectory.path))
     }
 }

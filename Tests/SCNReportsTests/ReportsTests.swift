@@ -80,8 +80,27 @@ final class ReportsTests: XCTestCase {
         XCTAssertTrue(html.contains("Test &lt;run&gt;"), "titles are escaped")
         XCTAssertTrue(html.contains("data:image/png;base64,"))
         XCTAssertTrue(html.contains("Relabel history (1 changes)"))
+        XCTAssertTrue(html.contains("1 change: 1 fixed a wrong label, 0 broke a right one, 0 swapped one wrong label for another; largest: x -&gt; y 1"), "the summary line, escaped")
         for chart in ["loss.svg", "accuracy.svg", "alpha-histograms.svg", "relabels.svg", "confusion-matrix.svg"] {
             XCTAssertTrue(FileManager.default.fileExists(atPath: directory.appendingPathComponent(chart).path), chart)
         }
+    }
+
+    func testRelabelSummaryCountsFlowsAndOutcomes() {
+        func event(_ old: Int, _ new: Int, clean: Int?) -> RelabelEvent {
+            RelabelEvent(epoch: 1, index: 0, file: "f", oldLabel: old, newLabel: new, margin: 0.5, cleanLabel: clean)
+        }
+        let events = [event(2, 0, clean: 0), event(2, 0, clean: 2), event(2, 0, clean: 2), event(1, 0, clean: 1),
+                      event(0, 1, clean: 2), event(1, 2, clean: nil), event(1, 0, clean: 0)]
+        let summary = RelabelSummary(events: events, classCount: 3)
+        XCTAssertEqual(summary.flows, [[0, 1, 0], [2, 0, 1], [3, 0, 0]])
+        XCTAssertEqual([summary.fixed, summary.broken, summary.swapped, summary.unjudged], [2, 3, 1, 1])
+        XCTAssertEqual(summary.largestFlows(2).map { [$0.old, $0.new, $0.changes] }, [[2, 0, 3], [1, 0, 2]])
+        XCTAssertEqual(summary.description(classNames: ["a", "b", "c"]),
+                       "7 changes: 2 fixed a wrong label, 3 broke a right one, 1 swapped one wrong label for another, 1 with no known true label; "
+                       + "largest: c -> a 3, b -> a 2, a -> b 1, b -> c 1")
+        let unknown = RelabelSummary(events: [event(1, 2, clean: nil)], classCount: 3)
+        XCTAssertEqual(unknown.description(classNames: ["a", "b", "c"]), "1 change; largest: b -> c 1")
+        XCTAssertEqual(RelabelSummary(events: [], classCount: 3).description(classNames: ["a", "b", "c"]), "0 changes")
     }
 }
