@@ -105,5 +105,15 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(predicted.status, 1)
         XCTAssertTrue(predicted.output.contains("notes.png: not a JPEG or PNG image"), predicted.output)
         XCTAssertTrue(predicted.output.contains("surprise/0.png"), "the good image is still predicted: \(predicted.output)")
+        // An audit given another run's relabel log, with a label the checkpoint does not have.
+        let otherRun = scratch.appendingPathComponent("other-run")
+        try FileManager.default.createDirectory(at: otherRun, withIntermediateDirectories: true)
+        try #"{"epoch":3,"file":"x.png","index":7,"margin":0.5,"newLabel":4,"oldLabel":1}"#.write(
+            to: otherRun.appendingPathComponent("relabels.jsonl"), atomically: true, encoding: .utf8)
+        let audit = try scn(["audit", "--checkpoint", checkpoint, "--dataset", "folder", "--data", faces.path, "--run", otherRun.path,
+                             "--output", scratch.appendingPathComponent("audit").path])
+        XCTAssertNotEqual(audit.status, 0)
+        XCTAssertTrue(audit.output.contains("relabels.jsonl changes a label 1 -> 4 (epoch 3, sample 7), outside the checkpoint's 2 classes"),
+                      audit.output)
     }
 }
