@@ -57,15 +57,28 @@ extension SuspectLabel {
 /// Builds the HTML report of a run and an audit: charts from `metrics.jsonl`, the relabel history, the
 /// confusion matrix, and the lowest-importance images as thumbnails (as the paper's Figure 4).
 public enum RunReport {
-    /// Reads a run directory's per-epoch metrics (lines that do not decode are skipped).
-    public static func metrics(in run: URL) -> [EpochMetrics] {
-        guard let text = try? String(contentsOf: run.appendingPathComponent("metrics.jsonl"), encoding: .utf8) else { return [] }
-        return text.split(separator: "\n").compactMap { try? JSONDecoder().decode(EpochMetrics.self, from: Data($0.utf8)) }
+    /// Reads a run directory's per-epoch metrics, `metrics.jsonl` (none if the file is not there yet).
+    /// - Throws: naming the file and line, for a line that is not an epoch's figures.
+    public static func metrics(in run: URL) throws -> [EpochMetrics] {
+        try jsonLines(run.appendingPathComponent("metrics.jsonl"), of: EpochMetrics.self)
     }
 
-    public static func relabels(in run: URL) -> [RelabelEvent] {
-        guard let text = try? String(contentsOf: run.appendingPathComponent("relabels.jsonl"), encoding: .utf8) else { return [] }
-        return text.split(separator: "\n").compactMap { try? JSONDecoder().decode(RelabelEvent.self, from: Data($0.utf8)) }
+    /// Reads a run directory's relabel log, `relabels.jsonl` (none if the file is not there yet).
+    /// - Throws: naming the file and line, for a line that is not a relabel.
+    public static func relabels(in run: URL) throws -> [RelabelEvent] {
+        try jsonLines(run.appendingPathComponent("relabels.jsonl"), of: RelabelEvent.self)
+    }
+
+    private static func jsonLines<T: Decodable>(_ url: URL, of type: T.Type) throws -> [T] {
+        guard FileManager.default.fileExists(atPath: url.path) else { return [] }
+        let text = try String(contentsOf: url, encoding: .utf8)
+        let decoder = JSONDecoder()
+        return try text.split(separator: "\n", omittingEmptySubsequences: false).enumerated().compactMap { number, line in
+            guard !line.isEmpty else { return nil }
+            do { return try decoder.decode(T.self, from: Data(line.utf8)) } catch {
+                throw DataError(file: url.path, line: number + 1, reason: "not a line of a run's \(url.lastPathComponent) (\(error))")
+            }
+        }
     }
 
     /// Charts for a run, as (file name, SVG).

@@ -60,13 +60,13 @@ struct AuditCommand: ParsableCommand {
             summary.append(("wrong labels among the \(shown.count) shown", "\(topWrong)"))
         }
         let runURL = runPath.map { URL(fileURLWithPath: $0) }
-        let relabels = runURL.map(RunReport.relabels) ?? []
+        let relabels = try runURL.map(RunReport.relabels) ?? []
         if let stray = relabels.first(where: { max($0.oldLabel, $0.newLabel) >= dataset.classCount || min($0.oldLabel, $0.newLabel) < 0 }) {
             throw ValidationError("--run \(runPath!): relabels.jsonl changes a label \(stray.oldLabel) -> \(stray.newLabel) (epoch \(stray.epoch), "
                                   + "sample \(stray.index)), outside the checkpoint's \(dataset.classCount) classes; is it this checkpoint's run?")
         }
         try RunReport.write(to: directory, title: "SCN audit: \(dataset.name)", classNames: dataset.classNames,
-                            metrics: runURL.map(RunReport.metrics) ?? [], relabels: relabels,
+                            metrics: try runURL.map(RunReport.metrics) ?? [], relabels: relabels,
                             confusion: report.confusionMatrix, suspects: shown,
                             thumbnails: Dictionary(uniqueKeysWithValues: shown.map { ($0.index, store.images[$0.index]) }), summary: summary)
         print("wrote \(directory.appendingPathComponent("suspects.csv").path) (\(suspects.count) samples ranked) and report.html")

@@ -214,9 +214,14 @@ struct TrainCommand: ParsableCommand {
         let classNames = train.classNames
         trainer.onEpoch = { m in
             // The run's report (charts as SVG files beside it), rewritten after every epoch.
-            try? RunReport.write(to: runDirectory, title: "SCN run \(runDirectory.lastPathComponent)", classNames: classNames,
-                                 metrics: RunReport.metrics(in: runDirectory), relabels: RunReport.relabels(in: runDirectory), confusion: nil,
-                                 suspects: [], thumbnails: [:], summary: [("configuration", "configuration.json")])
+            do {
+                try RunReport.write(to: runDirectory, title: "SCN run \(runDirectory.lastPathComponent)", classNames: classNames,
+                                    metrics: try RunReport.metrics(in: runDirectory), relabels: try RunReport.relabels(in: runDirectory),
+                                    confusion: nil, suspects: [], thumbnails: [:], summary: [("configuration", "configuration.json")])
+            } catch {
+                // The report is a view of the run: training goes on without it, but says why.
+                print("warning: report.html not updated: \(error)")
+            }
             guard let board else { return }
             var scalars: [(String, Double?)] = [("loss/total", m.loss), ("loss/weighted_cross_entropy", m.weightedCrossEntropy),
                                                 ("loss/rank_regularization", m.rankRegularization), ("accuracy/train", m.trainAccuracy),
@@ -235,7 +240,7 @@ struct TrainCommand: ParsableCommand {
         trainer.onStep = { step, total, rate in progress.update(step: step, total: total, imagesPerSecond: rate) }
         if resume { try trainer.resume(in: runDirectory) } else { try trainer.run(in: runDirectory) }
         // The whole run's relabels, from the log (a resumed trainer holds only its own).
-        let relabels = RunReport.relabels(in: runDirectory)
+        let relabels = try RunReport.relabels(in: runDirectory)
         if !relabels.isEmpty {
             print("relabels: " + RelabelSummary(events: relabels, classCount: classNames.count).description(classNames: classNames))
         }

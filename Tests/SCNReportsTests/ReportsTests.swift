@@ -103,4 +103,20 @@ final class ReportsTests: XCTestCase {
         XCTAssertEqual(unknown.description(classNames: ["a", "b", "c"]), "1 change; largest: b -> c 1")
         XCTAssertEqual(RelabelSummary(events: [], classCount: 3).description(classNames: ["a", "b", "c"]), "0 changes")
     }
+
+    func testRunLogsAreReadWholeOrRefusedWithFileAndLine() throws {
+        let run = FileManager.default.temporaryDirectory.appendingPathComponent("scn-runlog-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: run, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: run) }
+        XCTAssertEqual(try RunReport.relabels(in: run), [], "no log yet: no relabels")
+        let good = #"{"epoch":3,"file":"x.png","index":7,"margin":0.5,"newLabel":1,"oldLabel":0}"#
+        try (good + "\n" + good + "\n").write(to: run.appendingPathComponent("relabels.jsonl"), atomically: true, encoding: .utf8)
+        XCTAssertEqual(try RunReport.relabels(in: run).map(\.index), [7, 7])
+        try (good + "\n" + #"{"epoch":3,"fi"#).write(to: run.appendingPathComponent("relabels.jsonl"), atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try RunReport.relabels(in: run)) { error in
+            XCTAssertTrue("\(error)".hasPrefix(run.appendingPathComponent("relabels.jsonl").path + ":2: not a line of a run's relabels.jsonl"), "\(error)")
+        }
+        try "{}\n".write(to: run.appendingPathComponent("metrics.jsonl"), atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try RunReport.metrics(in: run)) { XCTAssertTrue("\($0)".contains("metrics.jsonl:1: not a line"), "\($0)") }
+    }
 }
