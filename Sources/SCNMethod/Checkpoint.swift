@@ -91,7 +91,10 @@ extension Trainer {
     }
 
     private func truncateLog(_ url: URL, keepingEpochsThrough epochs: Int) throws {
-        guard let text = try? String(contentsOf: url, encoding: .utf8) else { return }
+        guard FileManager.default.fileExists(atPath: url.path) else { return }
+        let text = try String(contentsOf: url, encoding: .utf8)
+        // An epoch's log lines are written before its checkpoint, so a line torn by a crash (one that does
+        // not parse) belongs to an epoch after the checkpoint and goes with the others.
         let kept = text.split(separator: "\n").filter { line in
             guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
                   let epoch = object["epoch"] as? Int else { return false }

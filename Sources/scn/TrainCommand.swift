@@ -210,7 +210,11 @@ struct TrainCommand: ParsableCommand {
             try FileManager.default.createDirectory(at: runDirectory, withIntermediateDirectories: true)
             try dataRecord.write(to: runDirectory)
         }
-        let board = try? TensorBoardWriter(directory: runDirectory.appendingPathComponent("tensorboard"))
+        let board: TensorBoardWriter?
+        do { board = try TensorBoardWriter(directory: runDirectory.appendingPathComponent("tensorboard")) } catch {
+            board = nil
+            print("warning: no TensorBoard events for this run: \(error)")
+        }
         let classNames = train.classNames
         trainer.onEpoch = { m in
             // The run's report (charts as SVG files beside it), rewritten after every epoch.
