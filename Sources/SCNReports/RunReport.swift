@@ -118,7 +118,7 @@ public enum RunReport {
     /// Writes `report.html` (and the charts as SVG files) into `directory`.
     public static func write(to directory: URL, title: String, classNames: [String], metrics: [EpochMetrics],
                              relabels: [RelabelEvent], confusion: [[Int]]?, suspects: [SuspectLabel], thumbnails: [Int: DecodedImage],
-                             summary: [(String, String)]) throws {
+                             summary: [(String, String)], classDisagreements: [ClassDisagreement] = []) throws {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         var html = """
             <!doctype html><html><head><meta charset='utf-8'><title>\(SVGChart.escape(title))</title>
@@ -143,6 +143,9 @@ public enum RunReport {
             let svg = SVGChart.confusionMatrix(confusion, classNames: classNames)
             try svg.write(to: directory.appendingPathComponent("confusion-matrix.svg"), atomically: true, encoding: .utf8)
             html += "<h2>Confusion matrix</h2>" + svg
+        }
+        if !classDisagreements.isEmpty {
+            html += "<h2>Labels the model disagrees with, by class</h2>" + disagreementTable(classDisagreements, classNames: classNames)
         }
         if !suspects.isEmpty {
             html += "<h2>Lowest importance: the labels most likely to be wrong</h2><div class='grid'>"
@@ -172,5 +175,20 @@ public enum RunReport {
         }
         html += "</body></html>"
         try html.write(to: directory.appendingPathComponent("report.html"), atomically: true, encoding: .utf8)
+    }
+
+    /// Per given label: samples, the share the model gives another class (and which most often), and, where
+    /// the true labels are known, the share that is wrong and the share of disagreements that are.
+    static func disagreementTable(_ rows: [ClassDisagreement], classNames: [String]) -> String {
+        func share(_ part: Int, _ whole: Int) -> String { whole == 0 ? "-" : String(format: "%d (%.1f%%)", part, 100 * Double(part) / Double(whole)) }
+        let known = rows.contains { $0.judged > 0 }
+        var html = "<table><tr><th>label</th><th>samples</th><th>model disagrees</th><th>most often suggested</th>"
+            + (known ? "<th>wrong labels</th><th>disagreements on wrong labels</th>" : "") + "</tr>"
+        for r in rows {
+            html += "<tr><th>\(SVGChart.escape(classNames[r.label]))</th><td>\(r.samples)</td><td>\(share(r.disagreements, r.samples))</td>"
+                + "<td>\(r.commonSuggestion.map { SVGChart.escape(classNames[$0]) } ?? "-")</td>"
+                + (known ? "<td>\(share(r.wrong, r.judged))</td><td>\(share(r.disagreementsOnWrongLabels, r.judgedDisagreements))</td>" : "") + "</tr>"
+        }
+        return html + "</table>"
     }
 }

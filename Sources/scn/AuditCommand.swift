@@ -59,6 +59,7 @@ struct AuditCommand: ParsableCommand {
             let topWrong = shown.filter { $0.cleanLabel != nil && $0.cleanLabel != $0.label }.count
             summary.append(("wrong labels among the \(shown.count) shown", "\(topWrong)"))
         }
+        let classes = ClassDisagreement.perClass(suspects, classCount: dataset.classCount)
         let runURL = runPath.map { URL(fileURLWithPath: $0) }
         let relabels = try runURL.map(RunReport.relabels) ?? []
         if let stray = relabels.first(where: { max($0.oldLabel, $0.newLabel) >= dataset.classCount || min($0.oldLabel, $0.newLabel) < 0 }) {
@@ -68,8 +69,16 @@ struct AuditCommand: ParsableCommand {
         try RunReport.write(to: directory, title: "SCN audit: \(dataset.name)", classNames: dataset.classNames,
                             metrics: try runURL.map(RunReport.metrics) ?? [], relabels: relabels,
                             confusion: report.confusionMatrix, suspects: shown,
-                            thumbnails: Dictionary(uniqueKeysWithValues: shown.map { ($0.index, store.images[$0.index]) }), summary: summary)
+                            thumbnails: Dictionary(uniqueKeysWithValues: shown.map { ($0.index, store.images[$0.index]) }), summary: summary,
+                            classDisagreements: classes)
         print("wrote \(directory.appendingPathComponent("suspects.csv").path) (\(suspects.count) samples ranked) and report.html")
         for (k, v) in summary { print("  \(k): \(v)") }
+        print("  by label: samples, model disagrees" + (dataset.cleanLabels == nil ? "" : ", wrong labels (true labels known)"))
+        for c in classes {
+            let disagrees = c.samples == 0 ? "-" : String(format: "%.1f%%", 100 * Double(c.disagreements) / Double(c.samples))
+            let wrong = c.judged == 0 ? "" : String(format: ", %.1f%% wrong", 100 * Double(c.wrong) / Double(c.judged))
+            print("    \(dataset.classNames[c.label]): \(c.samples), \(disagrees)"
+                  + (c.commonSuggestion.map { " (mostly \(dataset.classNames[$0]))" } ?? "") + wrong)
+        }
     }
 }

@@ -119,4 +119,27 @@ final class ReportsTests: XCTestCase {
         try "{}\n".write(to: run.appendingPathComponent("metrics.jsonl"), atomically: true, encoding: .utf8)
         XCTAssertThrowsError(try RunReport.metrics(in: run)) { XCTAssertTrue("\($0)".contains("metrics.jsonl:1: not a line"), "\($0)") }
     }
+
+    func testClassDisagreementCountsPerGivenLabel() throws {
+        func sample(_ label: Int, suggested: Int, clean: Int?) -> SuspectLabel {
+            SuspectLabel(rank: 1, index: 0, file: "f", label: label, suggestedLabel: suggested, margin: 0, certainty: 0.5, cleanLabel: clean)
+        }
+        // Class 0: 4 samples, the model suggests 1, 2, 2 for three of them; two are wrong (both disagreed on).
+        // Class 1: 2 samples, no disagreement, one wrong, one unknown. Class 2: none.
+        let samples = [sample(0, suggested: 1, clean: 1), sample(0, suggested: 2, clean: 2), sample(0, suggested: 2, clean: 0),
+                       sample(0, suggested: 0, clean: 0), sample(1, suggested: 1, clean: 0), sample(1, suggested: 1, clean: nil)]
+        let classes = ClassDisagreement.perClass(samples, classCount: 3)
+        XCTAssertEqual(classes.map(\.samples), [4, 2, 0])
+        XCTAssertEqual(classes.map(\.disagreements), [3, 0, 0])
+        XCTAssertEqual(classes.map(\.commonSuggestion), [2, nil, nil])
+        XCTAssertEqual(classes.map(\.judged), [4, 1, 0])
+        XCTAssertEqual(classes.map(\.wrong), [2, 1, 0])
+        XCTAssertEqual(classes.map(\.judgedDisagreements), [3, 0, 0])
+        XCTAssertEqual(classes.map(\.disagreementsOnWrongLabels), [2, 0, 0])
+        // A tie between suggestions goes to the lower class.
+        XCTAssertEqual(ClassDisagreement.perClass([sample(2, suggested: 1, clean: nil), sample(2, suggested: 0, clean: nil)], classCount: 3)[2].commonSuggestion, 0)
+        let table = RunReport.disagreementTable(classes, classNames: ["a", "b", "c"])
+        XCTAssertTrue(table.contains("<tr><th>a</th><td>4</td><td>3 (75.0%)</td><td>c</td><td>2 (50.0%)</td><td>2 (66.7%)</td></tr>"), table)
+        XCTAssertTrue(table.contains("<tr><th>c</th><td>0</td><td>-</td><td>-</td><td>-</td><td>-</td></tr>"), table)
+    }
 }
