@@ -36,6 +36,14 @@ struct AuditCommand: ParsableCommand {
         guard dataset.classCount == trained.classNames.count else {
             throw ValidationError("the dataset has \(dataset.classCount) classes, the checkpoint \(trained.classNames.count); audit with a model trained on this dataset")
         }
+        // The run's logs are checked before anything is written.
+        let runURL = runPath.map { URL(fileURLWithPath: $0) }
+        let runMetrics = try runURL.map(RunReport.metrics) ?? []
+        let relabels = try runURL.map(RunReport.relabels) ?? []
+        if let stray = relabels.first(where: { max($0.oldLabel, $0.newLabel) >= dataset.classCount || min($0.oldLabel, $0.newLabel) < 0 }) {
+            throw ValidationError("--run \(runPath!): relabels.jsonl changes a label \(stray.oldLabel) -> \(stray.newLabel) (epoch \(stray.epoch), "
+                                  + "sample \(stray.index)), outside the checkpoint's \(dataset.classCount) classes; is it this checkpoint's run?")
+        }
         let store = try data.images(for: &dataset)
         let evaluation = try trained.evaluate(dataset, store: store)
         let suspects = SuspectLabel.ranking(probabilities: evaluation.probabilities, alphas: evaluation.alphas, labels: dataset.labels,
@@ -60,14 +68,8 @@ struct AuditCommand: ParsableCommand {
             summary.append(("wrong labels among the \(shown.count) shown", "\(topWrong)"))
         }
         let classes = ClassDisagreement.perClass(suspects, classCount: dataset.classCount)
-        let runURL = runPath.map { URL(fileURLWithPath: $0) }
-        let relabels = try runURL.map(RunReport.relabels) ?? []
-        if let stray = relabels.first(where: { max($0.oldLabel, $0.newLabel) >= dataset.classCount || min($0.oldLabel, $0.newLabel) < 0 }) {
-            throw ValidationError("--run \(runPath!): relabels.jsonl changes a label \(stray.oldLabel) -> \(stray.newLabel) (epoch \(stray.epoch), "
-                                  + "sample \(stray.index)), outside the checkpoint's \(dataset.classCount) classes; is it this checkpoint's run?")
-        }
         try RunReport.write(to: directory, title: "SCN audit: \(dataset.name)", classNames: dataset.classNames,
-                            metrics: try runURL.map(RunReport.metrics) ?? [], relabels: relabels,
+                            metrics: runMetrics, relabels: relabels,
                             confusion: report.confusionMatrix, suspects: shown,
                             thumbnails: Dictionary(uniqueKeysWithValues: shown.map { ($0.index, store.images[$0.index]) }), summary: summary,
                             classDisagreements: classes)

@@ -115,5 +115,6 @@ final class CommandLineTests: XCTestCase {
         XCTAssertNotEqual(audit.status, 0)
         XCTAssertTrue(audit.output.contains("relabels.jsonl changes a label 1 -> 4 (epoch 3, sample 7), outside the checkpoint's 2 classes"),
                       audit.output)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: scratch.appendingPathComponent("audit").path), "nothing written")
     }
 }
