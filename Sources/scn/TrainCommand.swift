@@ -244,9 +244,13 @@ struct TrainCommand: ParsableCommand {
         trainer.onStep = { step, total, rate in progress.update(step: step, total: total, imagesPerSecond: rate) }
         if resume { try trainer.resume(in: runDirectory) } else { try trainer.run(in: runDirectory) }
         // The whole run's relabels, from the log (a resumed trainer holds only its own).
-        let relabels = try RunReport.relabels(in: runDirectory)
-        if !relabels.isEmpty {
-            print("relabels: " + RelabelSummary(events: relabels, classCount: classNames.count).description(classNames: classNames))
+        do {
+            let relabels = try RunReport.relabels(in: runDirectory)
+            if !relabels.isEmpty {
+                print("relabels: " + RelabelSummary(events: relabels, classCount: classNames.count).description(classNames: classNames))
+            }
+        } catch {
+            print("warning: no relabel summary: \(error)")
         }
         print(String(format: "best validation accuracy %.2f%%; checkpoints in %@", 100 * trainer.bestValidationAccuracy, runDirectory.path))
     }
