@@ -134,11 +134,16 @@ public struct TrainedModel {
         model.eval()
     }
 
-    /// Figures on `dataset` (whose classes must be the model's).
-    public func evaluate(_ dataset: ExpressionDataset, store: ImageStore) throws -> Evaluation {
+    /// Refuses a dataset whose class count is not the model's (call it before loading its images to fail early).
+    public func checkClasses(of dataset: ExpressionDataset) throws {
         guard dataset.classCount == classNames.count else {
             throw TrainingError(reason: "the dataset has \(dataset.classCount) classes \(dataset.classNames), the model \(classNames.count) \(classNames)")
         }
+    }
+
+    /// Figures on `dataset` (whose classes must be the model's).
+    public func evaluate(_ dataset: ExpressionDataset, store: ImageStore) throws -> Evaluation {
+        try checkClasses(of: dataset)
         return Evaluator.evaluate(model: model, dataset: dataset, store: store,
                                   transforms: configuration.evaluationTransforms(channels: 3), batchSize: configuration.batchSize)
     }

@@ -33,9 +33,7 @@ struct AuditCommand: ParsableCommand {
     func run() throws {
         let trained = try TrainedModel(checkpoint: URL(fileURLWithPath: checkpoint))
         guard var dataset = try data.load(split: split) else { throw ValidationError("\(data.dataset.rawValue) has no '\(split)' split") }
-        guard dataset.classCount == trained.classNames.count else {
-            throw ValidationError("the dataset has \(dataset.classCount) classes, the checkpoint \(trained.classNames.count); audit with a model trained on this dataset")
-        }
+        try trained.checkClasses(of: dataset)
         // The run's logs are checked before anything is written.
         let runURL = runPath.map { URL(fileURLWithPath: $0) }
         let runMetrics = try runURL.map(RunReport.metrics) ?? []
