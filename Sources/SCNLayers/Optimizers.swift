@@ -23,6 +23,20 @@ public struct OptimizerStateError: Error, CustomStringConvertible {
     public var description: String { "optimizer state '\(key)': \(reason)" }
 }
 
+/// Checks optimizer state keys before loading: every key must be `<parameter>.<slot>` of a known parameter
+/// and slot, and after `step > 0` steps at least one parameter must have state (an empty state after
+/// training steps is a truncated or foreign file, not a fresh optimizer).
+private func checkStateKeys(_ tensors: [String: Tensor], step: Int, slots: [String], parameters: [(String, Tensor)]) throws {
+    let known = Set(parameters.flatMap { p in slots.map { "\(p.0).\($0)" } })
+    if let unknown = tensors.keys.sorted().first(where: { !known.contains($0) }) {
+        throw OptimizerStateError(key: unknown, reason: "no such parameter and slot in this optimizer")
+    }
+    if step > 0 && !slots.isEmpty && tensors.isEmpty {
+        throw OptimizerStateError(key: "\(parameters.first?.0 ?? "?").\(slots[0])",
+                                  reason: "missing: no state for any parameter after \(step) steps")
+    }
+}
+
 /// Runs `body` over element ranges of a parameter in parallel.
 @inline(__always)
 private func forEachChunk(_ count: Int, _ body: (Range<Int>) -> Void) {
@@ -92,14 +106,14 @@ public final class SGD: Optimizer {
         (Dictionary(uniqueKeysWithValues: buffers.map { ("\($0.key).momentum_buffer", $0.value) }), steps)
     }
 
+    /// A parameter without a buffer is one that has had no gradient yet (PyTorch keeps no state for
+    /// it either, as for a head that a warm-up leaves untrained); it starts its buffer at its first gradient.
     public func load(tensors: [String: Tensor], step: Int) throws {
+        try checkStateKeys(tensors, step: step, slots: momentum == 0 ? [] : ["momentum_buffer"], parameters: parameters)
         var restored: [String: Tensor] = [:]
         for (name, p) in parameters {
             let key = "\(name).momentum_buffer"
-            guard let t = tensors[key] else {
-                if momentum != 0 && step > 0 { throw OptimizerStateError(key: key, reason: "missing") }
-                continue
-            }
+            guard let t = tensors[key] else { continue }
             guard t.shape == p.shape else {
                 throw OptimizerStateError(key: key, reason: "shape \(t.shape), parameter has \(p.shape)")
             }
@@ -179,15 +193,17 @@ public final class Adam: Optimizer {
         return (out, steps)
     }
 
+    /// A parameter without moments is one that has had no gradient yet; it starts them at its first
+    /// gradient. Its two moments are present together or not at all.
     public func load(tensors: [String: Tensor], step: Int) throws {
+        try checkStateKeys(tensors, step: step, slots: ["exp_avg", "exp_avg_sq"], parameters: parameters)
         var first: [String: Tensor] = [:], second: [String: Tensor] = [:]
         for (name, p) in parameters {
+            let present = [tensors["\(name).exp_avg"] != nil, tensors["\(name).exp_avg_sq"] != nil]
+            if present == [false, false] { continue }
             for (slot, isFirst) in [("exp_avg", true), ("exp_avg_sq", false)] {
                 let key = "\(name).\(slot)"
-                guard let t = tensors[key] else {
-                    if step > 0 { throw OptimizerStateError(key: key, reason: "missing") }
-                    continue
-                }
+                guard let t = tensors[key] else { throw OptimizerStateError(key: key, reason: "missing (its other moment is present)") }
                 guard t.shape == p.shape else {
                     throw OptimizerStateError(key: key, reason: "shape \(t.shape), parameter has \(p.shape)")
                 }

@@ -68,8 +68,13 @@ extension Trainer {
                                               width: configuration.width), initialMargin: configuration.margin,
                              importanceInput: configuration.importanceInput)
         try probe.load(tensors: modelTensors, integers: modelIntegers, source: url.path)
+        let step = Int(try file.integers("optimizer.step")[0])
+        do {
+            try optimizer.load(tensors: optimizerTensors, step: step)  // all or nothing
+        } catch {
+            throw TrainingError(reason: "\(url.path): \(error)")
+        }
         try model.load(tensors: modelTensors, integers: modelIntegers, source: url.path)
-        try optimizer.load(tensors: optimizerTensors, step: Int(try file.integers("optimizer.step")[0]))
         for (index, label) in labels.enumerated() where dataset.labels[index] != label { relabelSample(index, to: label) }
         pendingProposals = file.entries["training.relabel_proposals"] == nil ? [] : try file.integers("training.relabel_proposals")
         setProgress(epochsCompleted: Int(try file.integers("training.epochs_completed")[0]),

@@ -57,6 +57,36 @@ final class OptimizerTests: XCTestCase {
         XCTAssertThrowsError(try sgd.load(tensors: [:], step: 4)) { error in
             XCTAssertTrue("\(error)".contains("missing"))
         }
+        XCTAssertThrowsError(try sgd.load(tensors: ["v.momentum_buffer": Tensor.zeros([2])], step: 1)) { error in
+            XCTAssertTrue("\(error)".contains("'v.momentum_buffer': no such parameter"), "\(error)")
+        }
+        let adam = Adam([("w", p)])
+        XCTAssertThrowsError(try adam.load(tensors: ["w.exp_avg": Tensor.zeros([2])], step: 1)) { error in
+            XCTAssertTrue("\(error)".contains("'w.exp_avg_sq': missing"), "\(error)")
+        }
+    }
+
+    /// A parameter that has had no gradient has no state (a head frozen during a warm-up): a checkpoint
+    /// without it loads, and the optimizer continues exactly as the one that saved it.
+    func testStateOfAParameterWithoutGradientsMayBeAbsent() throws {
+        for make in [{ SGD($0, learningRate: 0.1, momentum: 0.9, weightDecay: 0.01) } as ([(String, Tensor)]) -> Optimizer,
+                     { Adam($0, learningRate: 0.01) }] {
+            let trained = Tensor([1, 2, 3], shape: [3], requiresGrad: true), frozen = Tensor([4, 5], shape: [2], requiresGrad: true)
+            let first = make([("trained", trained), ("frozen", frozen)])
+            for _ in 0..<2 { trained.grad = trained * 0.5; first.step() }
+            let state = first.stateDictionary()
+            XCTAssertFalse(state.tensors.keys.contains { $0.hasPrefix("frozen.") })
+            let trainedCopy = Tensor(trained.scalars, shape: [3], requiresGrad: true)
+            let frozenCopy = Tensor(frozen.scalars, shape: [2], requiresGrad: true)
+            let second = make([("trained", trainedCopy), ("frozen", frozenCopy)])
+            try second.load(tensors: state.tensors, step: state.step)
+            for _ in 0..<3 {  // the frozen parameter starts training
+                trained.grad = trained * 0.5; frozen.grad = frozen * 0.25; first.step()
+                trainedCopy.grad = trainedCopy * 0.5; frozenCopy.grad = frozenCopy * 0.25; second.step()
+            }
+            XCTAssertEqual(trained.scalars, trainedCopy.scalars)
+            XCTAssertEqual(frozen.scalars, frozenCopy.scalars)
+        }
     }
 
     func testSchedulesMatchPyTorch() throws {

@@ -89,8 +89,26 @@ final class TrainerTests: XCTestCase {
     }
 
     func testResumedRunEndsBitIdenticalToAnUninterruptedOne() throws {
+        try checkResumeIsBitIdentical(Self.configuration(epochs: 3))
+    }
+
+    /// The baseline never trains the importance head and a warm-up leaves it untrained for its first
+    /// epochs: the checkpoint then has no optimizer state for it, and the run still resumes exactly.
+    func testBaselineAndWarmUpRunsResumeBitIdentically() throws {
+        var baseline = Self.configuration(epochs: 3)
+        baseline.method = .baseline
+        try checkResumeIsBitIdentical(baseline)
+        var warmUp = Self.configuration(epochs: 3)
+        warmUp.baselineWarmupEpochs = 2
+        try checkResumeIsBitIdentical(warmUp)
+    }
+
+    /// Trains `configuration` whole and, separately, for 2 epochs then resumed to its end; the weights,
+    /// labels and metrics lines must match bit for bit.
+    private func checkResumeIsBitIdentical(_ configuration: TrainingConfiguration, file: StaticString = #filePath,
+                                           line: UInt = #line) throws {
         let (train, store) = Self.syntheticData(count: 96, seed: 5)
-        let whole = Trainer(configuration: Self.configuration(epochs: 3), dataset: train, store: store)
+        let whole = Trainer(configuration: configuration, dataset: train, store: store)
         whole.log = { _ in }
         let wholeDirectory = try temporaryDirectory(), partDirectory = try temporaryDirectory()
         defer {
@@ -100,22 +118,24 @@ final class TrainerTests: XCTestCase {
         try whole.run(in: wholeDirectory)
 
         // "Killed" after 2 epochs: a new process (trainer) resumes from the run directory.
-        var twoEpochs = Self.configuration(epochs: 2)
+        var twoEpochs = configuration
         twoEpochs.epochs = 2
         let first = Trainer(configuration: twoEpochs, dataset: train, store: store)
         first.log = { _ in }
         try first.run(in: partDirectory)
-        let resumed = Trainer(configuration: Self.configuration(epochs: 3), dataset: train, store: store)
+        let resumed = Trainer(configuration: configuration, dataset: train, store: store)
         resumed.log = { _ in }
         try resumed.resume(in: partDirectory)
 
         let a = whole.model.stateDictionary().tensors, b = resumed.model.stateDictionary().tensors
-        XCTAssertEqual(Set(a.keys), Set(b.keys))
-        for (key, tensor) in a { XCTAssertEqual(tensor.scalars, b[key]!.scalars, "\(key) differs after resuming") }
-        XCTAssertEqual(whole.dataset.labels, resumed.dataset.labels)
-        XCTAssertEqual(whole.model.stateDictionary().integers, resumed.model.stateDictionary().integers)
+        XCTAssertEqual(Set(a.keys), Set(b.keys), file: file, line: line)
+        for (key, tensor) in a {
+            XCTAssertEqual(tensor.scalars, b[key]!.scalars, "\(configuration.method): \(key) differs after resuming", file: file, line: line)
+        }
+        XCTAssertEqual(whole.dataset.labels, resumed.dataset.labels, file: file, line: line)
+        XCTAssertEqual(whole.model.stateDictionary().integers, resumed.model.stateDictionary().integers, file: file, line: line)
         let lines = try String(contentsOf: partDirectory.appendingPathComponent("metrics.jsonl"), encoding: .utf8).split(separator: "\n")
-        XCTAssertEqual(lines.count, 3, "one metrics line per epoch across the interruption")
+        XCTAssertEqual(lines.count, 3, "one metrics line per epoch across the interruption", file: file, line: line)
     }
 
     /// Symmetric noise does not depend on the image, so the paper's head (image features only) cannot tell
