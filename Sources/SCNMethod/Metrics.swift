@@ -49,6 +49,26 @@ public func rocAUC(scores: [Double], positives: [Bool]) -> Double? {
     return (positiveRankSum - Double(p * (p + 1)) / 2) / Double(p * n)
 }
 
+/// The ROC AUC of `scores` for `positives` counting only pairs within the same group (`groups[i]` in
+/// `0..<groupCount`), and each group's own AUC (nil without both kinds). The pooled figure is the
+/// pair-weighted mean of the groups' AUCs: a score that ranks well inside every group but differs in level
+/// between groups scores high here and can score below one half pooled. Nil when no group has both kinds.
+public func rocAUC(scores: [Double], positives: [Bool], groups: [Int], groupCount: Int) -> (withinGroups: Double?, byGroup: [Double?]) {
+    precondition(scores.count == positives.count && scores.count == groups.count)
+    var members = [[Int]](repeating: [], count: groupCount)
+    for (index, group) in groups.enumerated() { members[group].append(index) }
+    var weightedSum = 0.0, pairs = 0.0
+    let byGroup: [Double?] = members.map { indices in
+        let groupPositives = indices.map { positives[$0] }
+        guard let auc = rocAUC(scores: indices.map { scores[$0] }, positives: groupPositives) else { return nil }
+        let p = Double(groupPositives.filter { $0 }.count), n = Double(indices.count) - p
+        weightedSum += auc * p * n
+        pairs += p * n
+        return auc
+    }
+    return (pairs > 0 ? weightedSum / pairs : nil, byGroup)
+}
+
 /// Quantiles of `values` (linear interpolation), for `qs` in 0...1.
 public func quantiles(_ values: [Float], _ qs: [Double]) -> [Double] {
     guard !values.isEmpty else { return qs.map { _ in .nan } }

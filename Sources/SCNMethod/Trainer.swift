@@ -353,10 +353,27 @@ public struct Evaluation {
 
     /// The ROC AUCs of 1 - alpha and of 1 - p(label) for telling the samples whose `labels` differ from
     /// `cleanLabels` (-1: unknown, left out); nil where there are not both kinds.
-    public func wrongLabelAUCs(labels: [Int], cleanLabels: [Int]) -> (alpha: Double?, labelProbability: Double?) {
+    public func wrongLabelAUCs(labels: [Int], cleanLabels: [Int]) -> WrongLabelAUCs {
         let known = labels.indices.filter { cleanLabels[$0] >= 0 }
         let positives = known.map { labels[$0] != cleanLabels[$0] }
-        return (rocAUC(scores: known.map { 1 - Double(alphas[$0]) }, positives: positives),
-                rocAUC(scores: known.map { 1 - Double(probabilities[$0][labels[$0]]) }, positives: positives))
+        let alphaScores = known.map { 1 - Double(alphas[$0]) }
+        let withinLabel = rocAUC(scores: alphaScores, positives: positives, groups: known.map { labels[$0] },
+                                 groupCount: report.perClassAccuracy.count)
+        return WrongLabelAUCs(alpha: rocAUC(scores: alphaScores, positives: positives),
+                              labelProbability: rocAUC(scores: known.map { 1 - Double(probabilities[$0][labels[$0]]) }, positives: positives),
+                              alphaWithinLabel: withinLabel.withinGroups, alphaByLabel: withinLabel.byGroup)
     }
+}
+
+/// How well a score finds wrong labels: ROC AUCs (0.5 is chance), nil where there are not both kinds.
+public struct WrongLabelAUCs: Equatable {
+    /// 1 - alpha over all samples.
+    public var alpha: Double?
+    /// 1 - p(given label) over all samples.
+    public var labelProbability: Double?
+    /// 1 - alpha comparing only samples that carry the same given label, so that alpha's level differing
+    /// between classes does not count.
+    public var alphaWithinLabel: Double?
+    /// 1 - alpha among the samples of each given label, indexed by class.
+    public var alphaByLabel: [Double?]
 }

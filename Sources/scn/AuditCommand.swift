@@ -61,6 +61,9 @@ struct AuditCommand: ParsableCommand {
         if let clean = dataset.cleanLabels {
             let aucs = evaluation.wrongLabelAUCs(labels: dataset.labels, cleanLabels: clean)
             if let auc = aucs.alpha { summary.append(("ROC AUC of 1 - alpha for wrong labels", String(format: "%.3f", auc))) }
+            if let auc = aucs.alphaWithinLabel {
+                summary.append(("ROC AUC of 1 - alpha within each given label", String(format: "%.3f", auc)))
+            }
             if let auc = aucs.labelProbability { summary.append(("ROC AUC of 1 - p(label) for wrong labels", String(format: "%.3f", auc))) }
             let topWrong = shown.filter { $0.cleanLabel != nil && $0.cleanLabel != $0.label }.count
             summary.append(("wrong labels among the \(shown.count) shown", "\(topWrong)"))

@@ -41,6 +41,8 @@ struct EvalCommand: ParsableCommand {
             let aucs = evaluation.wrongLabelAUCs(labels: dataset.labels, cleanLabels: clean)
             result["wrong_label_auc"] = aucs.alpha ?? NSNull()
             result["wrong_label_auc_label_probability"] = aucs.labelProbability ?? NSNull()
+            result["wrong_label_auc_within_label"] = aucs.alphaWithinLabel ?? NSNull()
+            result["wrong_label_auc_by_label"] = Dictionary(uniqueKeysWithValues: zip(dataset.classNames, aucs.alphaByLabel.map { $0 ?? NSNull() as Any }))
         }
         if json {
             let data = try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys])
@@ -52,6 +54,9 @@ struct EvalCommand: ParsableCommand {
                 print("  " + name.padding(toLength: 12, withPad: " ", startingAt: 0) + (accuracy.map { String(format: "%.2f%%", 100 * $0) } ?? "-"))
             }
             if let auc = result["wrong_label_auc"] as? Double { print(String(format: "wrong-label ROC AUC of 1-alpha: %.3f", auc)) }
+            if let auc = result["wrong_label_auc_within_label"] as? Double {
+                print(String(format: "wrong-label ROC AUC of 1-alpha within each given label: %.3f", auc))
+            }
             if let auc = result["wrong_label_auc_label_probability"] as? Double {
                 print(String(format: "wrong-label ROC AUC of 1-p(label): %.3f", auc))
             }

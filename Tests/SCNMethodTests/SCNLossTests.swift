@@ -75,6 +75,15 @@ final class SCNLossTests: XCTestCase {
         XCTAssertEqual(rocAUC(scores: [0.1, 0.8, 0.3, 0.9], positives: [true, true, false, false]), 0.25, "1 of 4 positive-negative pairs ordered right")
         XCTAssertEqual(rocAUC(scores: [0.5, 0.5], positives: [true, false]), 0.5, "ties count one half")
         XCTAssertNil(rocAUC(scores: [0.5], positives: [true]))
+        // Within groups: group 0 orders its 2 pairs right (AUC 1), group 1 one of 2 (0.5), group 2 has no
+        // positive, group 3 no member; pair-weighted (2 * 1 + 2 * 0.5) / 4 = 0.75. Pooled: 5 of 10 pairs.
+        let scores = [0.3, 0.1, 0.2, 0.6, 0.5, 0.9, 0.8]
+        let positives = [true, false, false, true, false, false, false]
+        let grouped = rocAUC(scores: scores, positives: positives, groups: [0, 0, 0, 1, 1, 1, 2], groupCount: 4)
+        XCTAssertEqual(grouped.withinGroups!, 0.75, accuracy: 1e-12)
+        XCTAssertEqual(grouped.byGroup, [1, 0.5, nil, nil])
+        XCTAssertEqual(rocAUC(scores: scores, positives: positives), 0.5)
+        XCTAssertNil(rocAUC(scores: [0.2, 0.4], positives: [true, false], groups: [0, 1], groupCount: 2).withinGroups)
         XCTAssertEqual(quantiles([4, 1, 3, 2], [0, 0.5, 1]), [1, 2.5, 4])
     }
 }
