@@ -2,13 +2,13 @@
 """Prints one Markdown table row per run directory: FERPlus test accuracy and mean class accuracy of the
 best-validation checkpoint (the run's test.json, written by `scn eval ... --json`), the best validation
 accuracy, relabels and their precision, the last epoch's ROC AUC of 1-alpha and of 1-p(label) for wrong
-labels, and the training time (sum of the epochs' seconds). Usage: summarize_runs.py RUN_DIR..."""
+labels, the share of wrong labels the network fitted in the last epoch (memorization), and the training time (sum of the epochs' seconds). Usage: summarize_runs.py RUN_DIR..."""
 import json
 import os
 import sys
 
-print("| run | test acc. | mean class acc. | best val. | relabels (precision) | AUC 1-alpha | AUC 1-p | minutes |")
-print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+print("| run | test acc. | mean class acc. | best val. | relabels (precision) | AUC 1-alpha | AUC 1-p | wrong labels fitted | minutes |")
+print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
 for run in sys.argv[1:]:
     metrics = [json.loads(line) for line in open(os.path.join(run, "metrics.jsonl")) if line.strip()]
     test = json.load(open(os.path.join(run, "test.json")))
@@ -17,8 +17,10 @@ for run in sys.argv[1:]:
     precision = sum(n * p for n, p in judged) / sum(n for n, _ in judged) if judged else None
     last = metrics[-1]
     fmt = lambda x: "-" if x is None else f"{x:.3f}"
+    percent = lambda x: "-" if x is None else f"{100 * x:.1f}%"
     print(f"| {os.path.basename(run.rstrip('/'))} | {100 * test['accuracy']:.2f}% | {100 * test['mean_class_accuracy']:.2f}% "
           f"| {100 * max(m['validationAccuracy'] for m in metrics):.2f}% "
           f"| {relabels}{'' if precision is None else f' ({100 * precision:.1f}%)'} "
           f"| {fmt(last.get('wrongLabelAUC'))} | {fmt(last.get('wrongLabelAUCFromProbability'))} "
+          f"| {percent(last.get('wrongLabelsFitted'))} "
           f"| {sum(m['seconds'] for m in metrics) / 60:.1f} |")

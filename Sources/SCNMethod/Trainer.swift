@@ -35,6 +35,9 @@ public struct EpochMetrics: Codable, Sendable {
     public var relabelRecall: Double?
     /// Wrong labels among the known at the epoch's end.
     public var noiseRate: Double?
+    /// Of the samples whose label was wrong when they were seen, the share the network predicted as that
+    /// wrong label (in training mode, augmented): how far it has memorized its wrong labels.
+    public var wrongLabelsFitted: Double?
     /// ROC AUC of 1 - alpha for "the current label is wrong", over the epoch's samples (SCN only).
     public var wrongLabelAUC: Double?
     /// The same for 1 - p(label) under the plain logits: the small-loss criterion, for comparison.
@@ -118,6 +121,7 @@ public final class Trainer {
         let wrongAtStart = wrongLabelCount()
         var lossSum = 0.0, wceSum = 0.0, rrSum = 0.0, correct = 0, seen = 0, batches = 0, activeBatches = 0
         var alphaBySample: [Int: Float] = [:], wrongBySample: [Int: Bool] = [:], labelProbabilityBySample: [Int: Float] = [:]
+        var wrongSeen = 0, wrongFitted = 0
         var events: [RelabelEvent] = []
         let stepsPerEpoch = max(1, dataset.count / c.batchSize)
         for (step, batch) in loader.batches(epoch: epoch, labels: dataset.labels).enumerated() {
@@ -152,10 +156,18 @@ public final class Trainer {
             let probabilities = softmax(output.logits.detached()).scalars
             for (position, index) in batch.indices.enumerated() {
                 let row = logits[(position * k)..<((position + 1) * k)]
-                if row.indices.max(by: { row[$0] < row[$1] })! - position * k == batch.labels[position] { correct += 1 }
+                let fitted = row.indices.max(by: { row[$0] < row[$1] })! - position * k == batch.labels[position]
+                if fitted { correct += 1 }
                 alphaBySample[index] = alphas[position]
                 labelProbabilityBySample[index] = probabilities[position * k + batch.labels[position]]
-                if let clean = dataset.cleanLabels?[index], clean >= 0 { wrongBySample[index] = batch.labels[position] != clean }
+                if let clean = dataset.cleanLabels?[index], clean >= 0 {
+                    let wrong = batch.labels[position] != clean
+                    wrongBySample[index] = wrong
+                    if wrong {
+                        wrongSeen += 1
+                        if fitted { wrongFitted += 1 }
+                    }
+                }
             }
             seen += batch.indices.count
             if let onStep {
@@ -197,6 +209,7 @@ public final class Trainer {
             relabelPrecision: judged.isEmpty ? nil : Double(judged.filter { $0.newLabel == $0.cleanLabel }.count) / Double(judged.count),
             relabelRecall: wrongAtStart.map { $0 == 0 ? 0 : Double(corrected) / Double($0) },
             noiseRate: dataset.noiseRate,
+            wrongLabelsFitted: wrongSeen == 0 ? nil : Double(wrongFitted) / Double(wrongSeen),
             wrongLabelAUC: c.method == .scn ? rocAUC(scores: wrongKeys.map { 1 - Double(alphaBySample[$0]!) }, positives: wrongKeys.map { wrongBySample[$0]! }) : nil,
             wrongLabelAUCFromProbability: rocAUC(scores: wrongKeys.map { 1 - Double(labelProbabilityBySample[$0]!) },
                                                  positives: wrongKeys.map { wrongBySample[$0]! }),
@@ -282,6 +295,7 @@ public final class Trainer {
         }
         if let auc = m.wrongLabelAUC { parts.append(String(format: "wrong-label AUC %.3f", auc)) }
         if let auc = m.wrongLabelAUCFromProbability { parts.append(String(format: "(1-p AUC %.3f)", auc)) }
+        if let fitted = m.wrongLabelsFitted { parts.append(String(format: "wrong labels fitted %.1f%%", 100 * fitted)) }
         parts.append(String(format: "lr %.2g", m.learningRate))
         parts.append(String(format: "%.0f img/s (loader %.0f)", m.imagesPerSecond, m.loaderImagesPerSecond))
         return parts.joined(separator: "  ")

@@ -94,6 +94,8 @@ public enum RunReport {
         var accuracy = [("train (current labels)", Array(zip(epochs, metrics.map { 100 * $0.trainAccuracy })))]
         let validation = metrics.compactMap { m in m.validationAccuracy.map { (Double(m.epoch), 100 * $0) } }
         if !validation.isEmpty { accuracy.append(("validation", validation)) }
+        let fitted = metrics.compactMap { m in m.wrongLabelsFitted.map { (Double(m.epoch), 100 * $0) } }
+        if !fitted.isEmpty { accuracy.append(("wrong labels fitted (memorized)", fitted)) }
         charts.append(("accuracy.svg", SVGChart.lines(title: "Accuracy (%)", xLabel: "epoch", series: accuracy)))
         charts.append(("learning-rate.svg", SVGChart.lines(title: "Learning rate", xLabel: "epoch",
                                                             series: [("lr", Array(zip(epochs, metrics.map { Double($0.learningRate) })))])))

@@ -72,6 +72,9 @@ final class TrainerTests: XCTestCase {
         XCTAssertEqual(metrics.map(\.epoch), [1, 2, 3, 4, 5, 6])
         XCTAssertGreaterThan(metrics.last!.validationAccuracy!, 0.6, "learns the quadrants despite 25% wrong labels")
         XCTAssertNotNil(metrics.last!.wrongLabelAUC)
+        // Trained on the quadrants, the network predicts the true class of most wrongly labelled samples.
+        XCTAssertLessThan(metrics.last!.wrongLabelsFitted!, 0.4, "few wrong labels memorized in 6 epochs")
+        XCTAssertGreaterThan(metrics.last!.trainAccuracy, 0.6)
         XCTAssertEqual(metrics.last!.alphaQuantiles.count, 5)
         XCTAssertEqual(metrics[0].relabels, 0, "no relabeling before the start epoch")
         let relabels = trainer.relabelLog
