@@ -183,6 +183,16 @@ public struct SafeTensorsFile {
         return t
     }
 
+    /// The named single-element integer tensor's value (a step or epoch count); throws, naming the key, on
+    /// any other element count.
+    public func integer(_ key: String) throws -> Int {
+        let values = try integers(key)
+        guard values.count == 1 else {
+            throw SafeTensorsError(file: path, key: key, reason: "holds \(values.count) values, expected 1")
+        }
+        return Int(values[0])
+    }
+
     /// The named tensor as integers (from I64, I32, I16, I8, U8 or BOOL).
     public func integers(_ key: String) throws -> [Int64] {
         guard let entry = entries[key] else { throw SafeTensorsError(file: path, key: key, reason: "no such tensor") }

@@ -57,7 +57,7 @@ extension Trainer {
             if key.hasPrefix("model.") {
                 let name = String(key.dropFirst(6))
                 if file.entries[key]!.dtype.isFloatingPoint { modelTensors[name] = try file.tensor(key) } else {
-                    modelIntegers[name] = Int(try file.integers(key)[0])
+                    modelIntegers[name] = try file.integer(key)
                 }
             } else if key.hasPrefix("optimizer."), key != "optimizer.step" {
                 optimizerTensors[String(key.dropFirst(10))] = try file.tensor(key)
@@ -68,7 +68,9 @@ extension Trainer {
                                               width: configuration.width), initialMargin: configuration.margin,
                              importanceInput: configuration.importanceInput)
         try probe.load(tensors: modelTensors, integers: modelIntegers, source: url.path)
-        let step = Int(try file.integers("optimizer.step")[0])
+        let step = try file.integer("optimizer.step")
+        let proposals = file.entries["training.relabel_proposals"] == nil ? [] : try file.integers("training.relabel_proposals")
+        let epochs = try file.integer("training.epochs_completed")
         do {
             try optimizer.load(tensors: optimizerTensors, step: step)  // all or nothing
         } catch {
@@ -76,8 +78,8 @@ extension Trainer {
         }
         try model.load(tensors: modelTensors, integers: modelIntegers, source: url.path)
         for (index, label) in labels.enumerated() where dataset.labels[index] != label { relabelSample(index, to: label) }
-        pendingProposals = file.entries["training.relabel_proposals"] == nil ? [] : try file.integers("training.relabel_proposals")
-        setProgress(epochsCompleted: Int(try file.integers("training.epochs_completed")[0]),
+        pendingProposals = proposals
+        setProgress(epochsCompleted: epochs,
                     bestValidationAccuracy: Double(file.metadata["best_validation_accuracy"] ?? "") ?? -1)
     }
 
@@ -132,7 +134,7 @@ public struct TrainedModel {
         for key in file.keys where key.hasPrefix("model.") {
             let name = String(key.dropFirst(6))
             if file.entries[key]!.dtype.isFloatingPoint { tensors[name] = try file.tensor(key) } else {
-                integers[name] = Int(try file.integers(key)[0])
+                integers[name] = try file.integer(key)
             }
         }
         try model.load(tensors: tensors, integers: integers, source: url.path)

@@ -51,6 +51,8 @@ final class SafeTensorsTests: XCTestCase {
         XCTAssertEqual(try read.integers("steps"), [7])
         XCTAssertEqual(read.entries["steps"]!.shape, [])
         XCTAssertEqual(try read.integers("labels"), [0, -3, 1 << 40])
+        XCTAssertEqual(try read.integer("steps"), 7)
+        XCTAssertThrowsError(try read.integer("labels")) { XCTAssertTrue("\($0)".contains("'labels'") && "\($0)".contains("holds 3 values"), "\($0)") }
         XCTAssertThrowsError(try read.tensor("labels")) { XCTAssertTrue("\($0)".contains("'labels'")) }
         XCTAssertThrowsError(try read.tensor("nope")) { XCTAssertTrue("\($0)".contains("no such tensor")) }
         let bytes = try Data(contentsOf: url)
