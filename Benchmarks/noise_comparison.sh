@@ -3,7 +3,8 @@
 # as in docs/RESULTS.md section 1. Resumable: run it again after an interruption and each run continues
 # from its last checkpoint. About 90 s per epoch per run on 2 cores at 48x48.
 # Usage: Benchmarks/noise_comparison.sh DATA_ROOT OUT_DIR NOISE [EPOCHS] [SEED]
-#   NOISE: 0 (clean labels) or a rate such as 0.3. Runs: OUT_DIR/ferplusEPOCHS-noiseNOISE-{baseline,scn-official}.
+#   NOISE: 0 (clean labels) or a rate such as 0.3. Runs: OUT_DIR/ferplusEPOCHS-noiseNOISE-{baseline,scn-official},
+#   with -seedSEED before the method when SEED is not 1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 data=$1; out=$2; noise=$3; epochs=${4:-8}; seed=${5:-1}
@@ -13,11 +14,12 @@ common="--data $data --epochs $epochs --batch-size 64 --input 48 --lr 0.1 --sche
 [ "$noise" != 0 ] && common="$common --noise $noise"
 # Relabeling starts after 5/8 of the schedule, as at 8 epochs.
 variant="--method scn --relabel-start $((epochs * 5 / 8)) --alpha-scaling batch-mean --baseline-warmup 2 --relabel-confidence 0.9 --relabel-patience 2 --loss-form official"
+name=ferplus$epochs-noise$noise$([ "$seed" = 1 ] || echo "-seed$seed")
 for method in baseline scn-official; do
-    run=$out/ferplus$epochs-noise$noise-$method
+    run=$out/$name-$method
     options=$([ $method = baseline ] && echo "--method baseline" || echo "$variant")
     if [ -f "$run/last.safetensors" ]; then extra="--resume"; else extra=""; fi
     $scn train --dataset ferplus --run $run $common $options $extra
     $scn eval --checkpoint $run/best.safetensors --dataset ferplus --data $data --split test --json > $run/test.json
 done
-python3 Benchmarks/summarize_runs.py $out/ferplus$epochs-noise$noise-baseline $out/ferplus$epochs-noise$noise-scn-official
+python3 Benchmarks/summarize_runs.py $out/$name-baseline $out/$name-scn-official
