@@ -11,7 +11,9 @@ struct EvalCommand: ParsableCommand {
         discussion: """
             Prints accuracy, mean class accuracy, per-class accuracy and the confusion matrix (rows: true \
             class, columns: predicted). Where the dataset knows which of its labels are wrong (fer2013's \
-            train split, against the FERPlus majority), also the ROC AUC of 1 - alpha for finding them:             over all samples, within each given label (wrong_label_auc_within_label: only samples with the             same label compared) and per label, and the same for 1 - p(label).
+            train split, against the FERPlus majority), also the ROC AUC of 1 - alpha for finding them: \
+            over all samples, within each given label (wrong_label_auc_within_label: only samples with the \
+            same label compared) and per label; and over all samples that of 1 - p(label).
             """)
 
     @Option(help: "A checkpoint written by scn train (last.safetensors or best.safetensors).") var checkpoint: String
