@@ -199,8 +199,7 @@ public final class Adam: Optimizer {
         try checkStateKeys(tensors, step: step, slots: ["exp_avg", "exp_avg_sq"], parameters: parameters)
         var first: [String: Tensor] = [:], second: [String: Tensor] = [:]
         for (name, p) in parameters {
-            let present = [tensors["\(name).exp_avg"] != nil, tensors["\(name).exp_avg_sq"] != nil]
-            if present == [false, false] { continue }
+            if tensors["\(name).exp_avg"] == nil && tensors["\(name).exp_avg_sq"] == nil { continue }
             for (slot, isFirst) in [("exp_avg", true), ("exp_avg_sq", false)] {
                 let key = "\(name).\(slot)"
                 guard let t = tensors[key] else { throw OptimizerStateError(key: key, reason: "missing (its other moment is present)") }
