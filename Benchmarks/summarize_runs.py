@@ -2,7 +2,8 @@
 """Prints one Markdown table row per run directory: FERPlus test accuracy and mean class accuracy of the
 best-validation checkpoint (the run's test.json, written by `scn eval ... --json`), the best validation
 accuracy, relabels and their precision, the last epoch's ROC AUC of 1-alpha and of 1-p(label) for wrong
-labels, the share of wrong labels the network fitted in the last epoch (memorization), and the training time (sum of the epochs' seconds). Usage: summarize_runs.py RUN_DIR..."""
+labels, the share of wrong labels the network fitted in the last epoch (memorization), and the training
+time (sum of the epochs' seconds). Usage: summarize_runs.py RUN_DIR..."""
 import json
 import os
 import sys
