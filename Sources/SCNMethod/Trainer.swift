@@ -346,9 +346,19 @@ public enum Evaluator {
         return (probabilities, alphas)
     }
 
+    /// Figures of `model` on `dataset`. With `averagingMirrorImages`, each sample's probabilities and alpha
+    /// are the mean over the image and its left-right mirror image (test-time augmentation; twice the time).
     public static func evaluate(model: SCNModel, dataset: ExpressionDataset, store: ImageStore, transforms: [ImageTransform],
-                                batchSize: Int) -> Evaluation {
-        let (probabilities, alphas) = outputs(model: model, store: store, labels: dataset.labels, transforms: transforms, batchSize: batchSize)
+                                batchSize: Int, averagingMirrorImages: Bool = false) -> Evaluation {
+        var (probabilities, alphas) = outputs(model: model, store: store, labels: dataset.labels, transforms: transforms, batchSize: batchSize)
+        if averagingMirrorImages {
+            let mirrored = outputs(model: model, store: store, labels: dataset.labels,
+                                   transforms: [.horizontalFlip(p: 1)] + transforms, batchSize: batchSize)
+            for i in probabilities.indices {
+                probabilities[i] = zip(probabilities[i], mirrored.probabilities[i]).map { ($0 + $1) / 2 }
+                alphas[i] = (alphas[i] + mirrored.alphas[i]) / 2
+            }
+        }
         let predictions = probabilities.map { row in row.indices.max { row[$0] < row[$1] }! }
         return Evaluation(report: ClassificationReport(predictions: predictions, labels: dataset.labels, classCount: dataset.classCount),
                           predictions: predictions, alphas: alphas, probabilities: probabilities)

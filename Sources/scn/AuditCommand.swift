@@ -26,6 +26,8 @@ struct AuditCommand: ParsableCommand {
     @Option(name: .customLong("run"), help: "The run directory of the checkpoint, to add its curves and relabel history to the report.")
     var runPath: String?
     @Option(help: "Output folder (created).") var output: String
+    @Flag(help: "Average each image's class probabilities and alpha with its left-right mirror image's (twice the time).")
+    var mirrorAverage = false
     @Option(help: "Thumbnails in the report.") var top = 60
     @Option(help: "Rank by alpha (SCN's importance) or label-probability (the model's probability of the given label).")
     var rankBy: SuspectOrder = .alpha
@@ -43,7 +45,7 @@ struct AuditCommand: ParsableCommand {
                                   + "sample \(stray.index)), outside the checkpoint's \(dataset.classCount) classes; is it this checkpoint's run?")
         }
         let store = try data.images(for: &dataset)
-        let evaluation = try trained.evaluate(dataset, store: store)
+        let evaluation = try trained.evaluate(dataset, store: store, averagingMirrorImages: mirrorAverage)
         let suspects = SuspectLabel.ranking(probabilities: evaluation.probabilities, alphas: evaluation.alphas, labels: dataset.labels,
                                             files: dataset.imagePaths, cleanLabels: dataset.cleanLabels, order: rankBy)
         var csv = "rank,index,file,label,suggested,margin,alpha,clean_label\n"

@@ -19,6 +19,8 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "A checkpoint written by scn train (last.safetensors or best.safetensors).") var checkpoint: String
     @OptionGroup var data: DatasetOptions
     @Option(help: "Split: train, validation or test.") var split = "test"
+    @Flag(help: "Average each image's class probabilities and alpha with its left-right mirror image's (test-time augmentation; twice the time).")
+    var mirrorAverage = false
     @Flag(help: "Print one JSON object.") var json = false
 
     func run() throws {
@@ -31,10 +33,10 @@ struct EvalCommand: ParsableCommand {
             throw ValidationError("\(data.dataset.rawValue) has no '\(split)' split")
         }
         let store = try data.images(for: &dataset)
-        let evaluation = try trained.evaluate(dataset, store: store)
+        let evaluation = try trained.evaluate(dataset, store: store, averagingMirrorImages: mirrorAverage)
         let report = evaluation.report
         var result: [String: Any] = [
-            "checkpoint": url.path, "dataset": dataset.name, "split": split, "count": report.count,
+            "checkpoint": url.path, "dataset": dataset.name, "split": split, "mirror_average": mirrorAverage, "count": report.count,
             "accuracy": report.accuracy, "mean_class_accuracy": report.meanClassAccuracy,
             "per_class_accuracy": Dictionary(uniqueKeysWithValues: zip(dataset.classNames, report.perClassAccuracy.map { $0 ?? -1 })),
             "confusion_matrix": report.confusionMatrix, "class_names": dataset.classNames,
@@ -50,8 +52,8 @@ struct EvalCommand: ParsableCommand {
             let data = try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys])
             print(String(decoding: data, as: UTF8.self))
         } else {
-            print(String(format: "%@ %@: accuracy %.2f%%, mean class accuracy %.2f%% (%d images)", dataset.name, split,
-                         100 * report.accuracy, 100 * report.meanClassAccuracy, report.count))
+            print(String(format: "%@ %@: accuracy %.2f%%, mean class accuracy %.2f%% (%d images%@)", dataset.name, split,
+                         100 * report.accuracy, 100 * report.meanClassAccuracy, report.count, mirrorAverage ? ", averaged with mirror images" : ""))
             for (name, accuracy) in zip(dataset.classNames, report.perClassAccuracy) {
                 print("  " + name.padding(toLength: 12, withPad: " ", startingAt: 0) + (accuracy.map { String(format: "%.2f%%", 100 * $0) } ?? "-"))
             }

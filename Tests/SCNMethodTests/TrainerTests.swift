@@ -216,6 +216,41 @@ final class TrainerTests: XCTestCase {
         }
     }
 
+    func testMirrorAveragingIsTheMeanOverEachImageAndItsMirrorImage() throws {
+        let (train, store) = Self.syntheticData(count: 48, seed: 5)
+        let trainer = Trainer(configuration: Self.configuration(epochs: 1), dataset: train, store: store)
+        trainer.log = { _ in }
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try trainer.run(in: directory)
+        let trained = try TrainedModel(checkpoint: directory.appendingPathComponent("last.safetensors"))
+        let mirroredStore = ImageStore(images: store.images.map { image in
+            var pixels = image.pixels
+            for y in 0..<image.height {
+                for x in 0..<image.width {
+                    for c in 0..<image.channels {
+                        pixels[(y * image.width + x) * image.channels + c] = image.pixels[(y * image.width + image.width - 1 - x) * image.channels + c]
+                    }
+                }
+            }
+            return DecodedImage(width: image.width, height: image.height, channels: image.channels, pixels: pixels)
+        })
+        let plain = try trained.evaluate(train, store: store)
+        let mirrored = try trained.evaluate(train, store: mirroredStore)
+        let averaged = try trained.evaluate(train, store: store, averagingMirrorImages: true)
+        XCTAssertNotEqual(plain.probabilities, mirrored.probabilities, "the synthetic faces are not left-right symmetric")
+        for i in train.labels.indices {
+            for k in 0..<train.classCount {
+                XCTAssertEqual(averaged.probabilities[i][k], (plain.probabilities[i][k] + mirrored.probabilities[i][k]) / 2, accuracy: 1e-6)
+            }
+            XCTAssertEqual(averaged.alphas[i], (plain.alphas[i] + mirrored.alphas[i]) / 2, accuracy: 1e-6)
+            let row = averaged.probabilities[i]
+            XCTAssertEqual(averaged.predictions[i], row.indices.max { row[$0] < row[$1] }!)
+        }
+        let mirroredAveraged = try trained.evaluate(train, store: mirroredStore, averagingMirrorImages: true)
+        XCTAssertEqual(mirroredAveraged.predictions, averaged.predictions)
+    }
+
     func testForeignAndMismatchedCheckpointsAreRefused() throws {
         let (train, store) = Self.syntheticData(count: 32, seed: 7)
         let trainer = Trainer(configuration: Self.configuration(epochs: 1), dataset: train, store: store)
