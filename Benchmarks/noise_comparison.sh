@@ -21,5 +21,6 @@ for method in baseline scn-official; do
     if [ -f "$run/last.safetensors" ]; then extra="--resume"; else extra=""; fi
     $scn train --dataset ferplus --run $run $common $options $extra
     $scn eval --checkpoint $run/best.safetensors --dataset ferplus --data $data --split test --json > $run/test.json
+    $scn eval --checkpoint $run/best.safetensors --dataset ferplus --data $data --split test --mirror-average --json > $run/test-mirror-average.json
 done
 python3 Benchmarks/summarize_runs.py $out/$name-baseline $out/$name-scn-official

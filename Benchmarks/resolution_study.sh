@@ -15,4 +15,5 @@ if [ -f "$run/last.safetensors" ]; then extra="--resume"; else extra=""; fi
 $scn train --dataset ferplus --method baseline --run $run --data $data --epochs $epochs --batch-size 64 \
     --input $input --stem $stem --lr 0.1 --schedule cosine --warmup 1 --augmentation crop-flip --seed 1 $extra
 $scn eval --checkpoint $run/best.safetensors --dataset ferplus --data $data --split test --json > $run/test.json
+$scn eval --checkpoint $run/best.safetensors --dataset ferplus --data $data --split test --mirror-average --json > $run/test-mirror-average.json
 python3 Benchmarks/summarize_runs.py $run

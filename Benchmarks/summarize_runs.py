@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Prints one Markdown table row per run directory: FERPlus test accuracy and mean class accuracy of the
-best-validation checkpoint (the run's test.json, written by `scn eval ... --json`), the best validation
+best-validation checkpoint (the run's test.json, written by `scn eval ... --json`), the same averaged over
+each image and its mirror image (test-mirror-average.json, `--mirror-average`; "-" without), the best validation
 accuracy, relabels and their precision, the last epoch's ROC AUC of 1-alpha and of 1-p(label) for wrong
 labels, the share of wrong labels the network fitted in the last epoch (memorization), and the training
 time (sum of the epochs' seconds). Usage: summarize_runs.py RUN_DIR..."""
@@ -8,11 +9,13 @@ import json
 import os
 import sys
 
-print("| run | test acc. | mean class acc. | best val. | relabels (precision) | AUC 1-alpha | AUC 1-p | wrong labels fitted | minutes |")
-print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+print("| run | test acc. | mean class acc. | test acc., mirror-averaged | best val. | relabels (precision) | AUC 1-alpha | AUC 1-p | wrong labels fitted | minutes |")
+print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
 for run in sys.argv[1:]:
     metrics = [json.loads(line) for line in open(os.path.join(run, "metrics.jsonl")) if line.strip()]
     test = json.load(open(os.path.join(run, "test.json")))
+    mirror_path = os.path.join(run, "test-mirror-average.json")
+    mirrored = f"{100 * json.load(open(mirror_path))['accuracy']:.2f}%" if os.path.exists(mirror_path) else "-"
     relabels = sum(m["relabels"] for m in metrics)
     judged = [(m["relabels"], m.get("relabelPrecision")) for m in metrics if m["relabels"] and m.get("relabelPrecision") is not None]
     precision = sum(n * p for n, p in judged) / sum(n for n, _ in judged) if judged else None
@@ -20,6 +23,7 @@ for run in sys.argv[1:]:
     fmt = lambda x: "-" if x is None else f"{x:.3f}"
     percent = lambda x: "-" if x is None else f"{100 * x:.1f}%"
     print(f"| {os.path.basename(run.rstrip('/'))} | {100 * test['accuracy']:.2f}% | {100 * test['mean_class_accuracy']:.2f}% "
+          f"| {mirrored} "
           f"| {100 * max(m['validationAccuracy'] for m in metrics):.2f}% "
           f"| {relabels}{'' if precision is None else f' ({100 * precision:.1f}%)'} "
           f"| {fmt(last.get('wrongLabelAUC'))} | {fmt(last.get('wrongLabelAUCFromProbability'))} "

@@ -28,6 +28,42 @@ public struct ClassificationReport: Codable, Equatable, Sendable {
     }
 }
 
+/// How well predicted probabilities match how often the predictions are right.
+public struct Calibration: Codable, Equatable, Sendable {
+    /// The mean probability of the predicted (most probable) class, in 0...1.
+    public var meanConfidence: Double
+    /// The expected calibration error (Guo et al., 2017): over equal-width confidence bins `(b/B, (b+1)/B]`,
+    /// the sample-weighted mean of |accuracy - mean confidence|, in 0...1.
+    public var expectedCalibrationError: Double
+    /// The mean of -log p(true label), in nats (p at least 1e-12).
+    public var negativeLogLikelihood: Double
+
+    /// - Parameters:
+    ///   - probabilities: one row of class probabilities per sample.
+    ///   - labels: each sample's true class.
+    ///   - binCount: the number of confidence bins (15, as in Guo et al.).
+    public init(probabilities: [[Float]], labels: [Int], binCount: Int = 15) {
+        precondition(probabilities.count == labels.count && binCount >= 1)
+        var binConfidence = [Double](repeating: 0, count: binCount), binCorrect = [Double](repeating: 0, count: binCount)
+        var binSize = [Int](repeating: 0, count: binCount)
+        var confidenceSum = 0.0, logLikelihoodSum = 0.0
+        for (row, label) in zip(probabilities, labels) {
+            let predicted = row.indices.max { row[$0] < row[$1] }!
+            let confidence = Double(row[predicted])
+            let bin = min(binCount - 1, max(0, Int((confidence * Double(binCount)).rounded(.up)) - 1))
+            binConfidence[bin] += confidence
+            binCorrect[bin] += predicted == label ? 1 : 0
+            binSize[bin] += 1
+            confidenceSum += confidence
+            logLikelihoodSum += Foundation.log(max(1e-12, Double(row[label])))
+        }
+        let n = Double(max(1, labels.count))
+        meanConfidence = confidenceSum / n
+        expectedCalibrationError = (0..<binCount).reduce(0) { $0 + abs(binCorrect[$1] - binConfidence[$1]) } / n
+        negativeLogLikelihood = -logLikelihoodSum / n
+    }
+}
+
 /// The area under the ROC curve of `scores` for telling `positives` from the rest (the probability
 /// that a random positive scores above a random negative; ties count one half). Nil without both kinds.
 public func rocAUC(scores: [Double], positives: [Bool]) -> Double? {

@@ -9,11 +9,12 @@ struct EvalCommand: ParsableCommand {
         commandName: "eval",
         abstract: "Evaluate a trained checkpoint on a dataset split.",
         discussion: """
-            Prints accuracy, mean class accuracy, per-class accuracy and the confusion matrix (rows: true \
-            class, columns: predicted). Where the dataset knows which of its labels are wrong (fer2013's \
-            train split, against the FERPlus majority), also the ROC AUC of 1 - alpha for finding them: \
-            over all samples, within each given label (wrong_label_auc_within_label: only samples with the \
-            same label compared) and per label; and over all samples that of 1 - p(label).
+            Prints accuracy, mean class accuracy, per-class accuracy, the confusion matrix (rows: true \
+            class, columns: predicted) and calibration: mean confidence, expected calibration error (15 \
+            bins) and negative log-likelihood. Where the dataset knows which of its labels are wrong \
+            (fer2013's train split, against the FERPlus majority), also the ROC AUC of 1 - alpha for \
+            finding them: over all samples, within each given label (wrong_label_auc_within_label: only \
+            samples with the same label compared) and per label; and over all samples that of 1 - p(label).
             """)
 
     @Option(help: "A checkpoint written by scn train (last.safetensors or best.safetensors).") var checkpoint: String
@@ -35,11 +36,14 @@ struct EvalCommand: ParsableCommand {
         let store = try data.images(for: &dataset)
         let evaluation = try trained.evaluate(dataset, store: store, averagingMirrorImages: mirrorAverage)
         let report = evaluation.report
+        let calibration = Calibration(probabilities: evaluation.probabilities, labels: dataset.labels)
         var result: [String: Any] = [
             "checkpoint": url.path, "dataset": dataset.name, "split": split, "mirror_average": mirrorAverage, "count": report.count,
             "accuracy": report.accuracy, "mean_class_accuracy": report.meanClassAccuracy,
             "per_class_accuracy": Dictionary(uniqueKeysWithValues: zip(dataset.classNames, report.perClassAccuracy.map { $0 ?? -1 })),
             "confusion_matrix": report.confusionMatrix, "class_names": dataset.classNames,
+            "mean_confidence": calibration.meanConfidence, "expected_calibration_error": calibration.expectedCalibrationError,
+            "negative_log_likelihood": calibration.negativeLogLikelihood,
         ]
         if let clean = dataset.cleanLabels {
             let aucs = evaluation.wrongLabelAUCs(labels: dataset.labels, cleanLabels: clean)
@@ -54,6 +58,8 @@ struct EvalCommand: ParsableCommand {
         } else {
             print(String(format: "%@ %@: accuracy %.2f%%, mean class accuracy %.2f%% (%d images%@)", dataset.name, split,
                          100 * report.accuracy, 100 * report.meanClassAccuracy, report.count, mirrorAverage ? ", averaged with mirror images" : ""))
+            print(String(format: "mean confidence %.3f, expected calibration error %.3f, negative log-likelihood %.3f nats",
+                         calibration.meanConfidence, calibration.expectedCalibrationError, calibration.negativeLogLikelihood))
             for (name, accuracy) in zip(dataset.classNames, report.perClassAccuracy) {
                 print("  " + name.padding(toLength: 12, withPad: " ", startingAt: 0) + (accuracy.map { String(format: "%.2f%%", 100 * $0) } ?? "-"))
             }

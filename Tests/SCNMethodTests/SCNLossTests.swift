@@ -86,4 +86,19 @@ final class SCNLossTests: XCTestCase {
         XCTAssertNil(rocAUC(scores: [0.2, 0.4], positives: [true, false], groups: [0, 1], groupCount: 2).withinGroups)
         XCTAssertEqual(quantiles([4, 1, 3, 2], [0, 0.5, 1]), [1, 2.5, 4])
     }
+
+    func testCalibration() {
+        // 10 bins. Sample 0: confidence 0.95, right (bin 9, |1 - 0.95| = 0.05); samples 1 and 2: 0.72 right and
+        // 0.78 wrong (bin 7: accuracy 0.5, mean confidence 0.75, gap 0.25). ECE = (0.05 + 2 * 0.25) / 3.
+        let probabilities: [[Float]] = [[0.95, 0.05], [0.28, 0.72], [0.78, 0.22]]
+        let calibration = Calibration(probabilities: probabilities, labels: [0, 1, 1], binCount: 10)
+        XCTAssertEqual(calibration.expectedCalibrationError, (0.05 + 2 * 0.25) / 3, accuracy: 1e-6)
+        XCTAssertEqual(calibration.meanConfidence, (0.95 + 0.72 + 0.78) / 3, accuracy: 1e-6)
+        XCTAssertEqual(calibration.negativeLogLikelihood, -(log(0.95) + log(0.72) + log(0.22)) / 3, accuracy: 1e-6)
+        // One bin: ECE is |accuracy - mean confidence| over all samples.
+        XCTAssertEqual(Calibration(probabilities: probabilities, labels: [0, 1, 1], binCount: 1).expectedCalibrationError,
+                       abs(2.0 / 3 - (0.95 + 0.72 + 0.78) / 3), accuracy: 1e-6)
+        XCTAssertEqual(Calibration(probabilities: [[1, 0]], labels: [1]).negativeLogLikelihood, -log(1e-12), accuracy: 1e-9,
+                       "a zero probability for the true class costs -log 1e-12, not infinity")
+    }
 }
