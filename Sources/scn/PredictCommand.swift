@@ -12,6 +12,8 @@ struct PredictCommand: ParsableCommand {
 
     @Option(help: "A checkpoint written by scn train.") var checkpoint: String
     @Argument(help: "Image files (.jpg, .png) or folders of them.") var inputs: [String]
+    @Flag(help: "Average each image's probabilities and certainty with its left-right mirror image's (twice the time).")
+    var mirrorAverage = false
     @Flag(help: "Print one JSON object per image, one per line.") var json = false
 
     func run() throws {
@@ -40,7 +42,7 @@ struct PredictCommand: ParsableCommand {
         if !json { print(column("image", 40) + " " + column("expression", 10) + "   prob  certainty") }
         for file in files.sorted() {
             do {
-                let p = try trained.predict(contentsOf: URL(fileURLWithPath: file))
+                let p = try trained.predict(contentsOf: URL(fileURLWithPath: file), averagingMirrorImages: mirrorAverage)
                 if json {
                     let object: [String: Any] = ["image": file, "expression": p.className, "label": p.label,
                                                  "probabilities": Dictionary(uniqueKeysWithValues: zip(trained.classNames, p.probabilities.map(Double.init))),

@@ -249,6 +249,12 @@ final class TrainerTests: XCTestCase {
         }
         let mirroredAveraged = try trained.evaluate(train, store: mirroredStore, averagingMirrorImages: true)
         XCTAssertEqual(mirroredAveraged.predictions, averaged.predictions)
+        let predicted = trained.predict(store.images, averagingMirrorImages: true)
+        for i in [0, 7, 30] {
+            XCTAssertEqual(predicted[i].label, averaged.predictions[i])
+            XCTAssertEqual(predicted[i].certainty, averaged.alphas[i], accuracy: 1e-6)
+            for k in 0..<train.classCount { XCTAssertEqual(predicted[i].probabilities[k], averaged.probabilities[i][k], accuracy: 1e-6) }
+        }
     }
 
     func testForeignAndMismatchedCheckpointsAreRefused() throws {
