@@ -13,6 +13,7 @@ for labels in fer2013 ferplus; do
         if [ -f "$run/last.safetensors" ]; then extra="--resume"; else extra=""; fi
         $scn train --dataset $labels --method $method --relabel-start 5 --run $run $common $extra
         $scn eval --checkpoint $run/best.safetensors --dataset $labels --data $data --split test --json > $run/test.json
+        $scn eval --checkpoint $run/best.safetensors --dataset $labels --data $data --split test --mirror-average --json > $run/test-mirror-average.json
         [ "$labels" = fer2013 ] && $scn eval --checkpoint $run/best.safetensors --dataset fer2013 --data $data --split train --json > $run/train-labels.json
         cat $run/test.json
     done
