@@ -45,7 +45,6 @@ public struct Calibration: Codable, Equatable, Sendable {
     public init(probabilities: [[Float]], labels: [Int], binCount: Int = 15) {
         precondition(probabilities.count == labels.count && binCount >= 1)
         var binConfidence = [Double](repeating: 0, count: binCount), binCorrect = [Double](repeating: 0, count: binCount)
-        var binSize = [Int](repeating: 0, count: binCount)
         var confidenceSum = 0.0, logLikelihoodSum = 0.0
         for (row, label) in zip(probabilities, labels) {
             let predicted = row.indices.max { row[$0] < row[$1] }!
@@ -53,7 +52,6 @@ public struct Calibration: Codable, Equatable, Sendable {
             let bin = min(binCount - 1, max(0, Int((confidence * Double(binCount)).rounded(.up)) - 1))
             binConfidence[bin] += confidence
             binCorrect[bin] += predicted == label ? 1 : 0
-            binSize[bin] += 1
             confidenceSum += confidence
             logLikelihoodSum += Foundation.log(max(1e-12, Double(row[label])))
         }
