@@ -11,7 +11,8 @@ cd "$(dirname "$0")/.."
 data=$1; out=$2; epochs=${3:-24}; limit=${4:-8000}; noise=${5:-0.3}
 swift build -c release --product scn >/dev/null
 scn=.build/release/scn
-common="--data $data --limit $limit --noise $noise --epochs $epochs --batch-size 64 --input 48 --lr 0.1 --schedule cosine --warmup 1 --augmentation none --seed 1"
+source Benchmarks/train_and_test.sh
+common="--limit $limit --noise $noise --epochs $epochs --batch-size 64 --input 48 --lr 0.1 --schedule cosine --warmup 1 --augmentation none --seed 1"
 paper="--method scn --relabel-start $((epochs / 4))"
 variant="--method scn --relabel-start $((epochs / 4)) --alpha-scaling batch-mean --baseline-warmup 2 --relabel-confidence 0.9 --relabel-patience 2 --loss-form official"
 name=ferplus$limit-noise$noise-noaug$epochs
@@ -19,9 +20,6 @@ for method in baseline scn-official scn-paper; do
     run=$out/$name-$method
     [ -f "$run/test-mirror-average.json" ] && continue
     case $method in baseline) options="--method baseline";; scn-official) options=$variant;; scn-paper) options=$paper;; esac
-    if [ -f "$run/last.safetensors" ]; then extra="--resume"; else extra=""; fi
-    $scn train --dataset ferplus --run $run $common $options $extra
-    $scn eval --checkpoint $run/best.safetensors --dataset ferplus --data $data --split test --json > $run/test.json
-    $scn eval --checkpoint $run/best.safetensors --dataset ferplus --data $data --split test --mirror-average --json > $run/test-mirror-average.json
+    train_and_test $run ferplus $data $common $options
 done
 python3 Benchmarks/summarize_runs.py $out/$name-baseline $out/$name-scn-official $out/$name-scn-paper

@@ -10,7 +10,8 @@ cd "$(dirname "$0")/.."
 data=$1; out=$2; noise=$3; epochs=${4:-8}; seed=${5:-1}
 swift build -c release --product scn >/dev/null
 scn=.build/release/scn
-common="--data $data --epochs $epochs --batch-size 64 --input 48 --lr 0.1 --schedule cosine --warmup 1 --augmentation crop-flip --seed $seed"
+source Benchmarks/train_and_test.sh
+common="--epochs $epochs --batch-size 64 --input 48 --lr 0.1 --schedule cosine --warmup 1 --augmentation crop-flip --seed $seed"
 [ "$noise" != 0 ] && common="$common --noise $noise"
 # Relabeling starts after 5/8 of the schedule, as at 8 epochs.
 variant="--method scn --relabel-start $((epochs * 5 / 8)) --alpha-scaling batch-mean --baseline-warmup 2 --relabel-confidence 0.9 --relabel-patience 2 --loss-form official"
@@ -18,9 +19,6 @@ name=ferplus$epochs-noise$noise$([ "$seed" = 1 ] || echo "-seed$seed")
 for method in baseline scn-official; do
     run=$out/$name-$method
     options=$([ $method = baseline ] && echo "--method baseline" || echo "$variant")
-    if [ -f "$run/last.safetensors" ]; then extra="--resume"; else extra=""; fi
-    $scn train --dataset ferplus --run $run $common $options $extra
-    $scn eval --checkpoint $run/best.safetensors --dataset ferplus --data $data --split test --json > $run/test.json
-    $scn eval --checkpoint $run/best.safetensors --dataset ferplus --data $data --split test --mirror-average --json > $run/test-mirror-average.json
+    train_and_test $run ferplus $data $common $options
 done
 python3 Benchmarks/summarize_runs.py $out/$name-baseline $out/$name-scn-official

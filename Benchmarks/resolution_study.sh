@@ -10,10 +10,8 @@ cd "$(dirname "$0")/.."
 data=$1; out=$2; input=$3; epochs=${4:-8}; stem=${5:-imageNet}
 swift build -c release --product scn >/dev/null
 scn=.build/release/scn
+source Benchmarks/train_and_test.sh
 run=$out/ferplus$epochs-input$input-$stem-baseline
-if [ -f "$run/last.safetensors" ]; then extra="--resume"; else extra=""; fi
-$scn train --dataset ferplus --method baseline --run $run --data $data --epochs $epochs --batch-size 64 \
-    --input $input --stem $stem --lr 0.1 --schedule cosine --warmup 1 --augmentation crop-flip --seed 1 $extra
-$scn eval --checkpoint $run/best.safetensors --dataset ferplus --data $data --split test --json > $run/test.json
-$scn eval --checkpoint $run/best.safetensors --dataset ferplus --data $data --split test --mirror-average --json > $run/test-mirror-average.json
+train_and_test $run ferplus $data --method baseline --epochs $epochs --batch-size 64 --input $input --stem $stem \
+    --lr 0.1 --schedule cosine --warmup 1 --augmentation crop-flip --seed 1
 python3 Benchmarks/summarize_runs.py $run

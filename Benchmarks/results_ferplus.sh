@@ -6,14 +6,12 @@ cd "$(dirname "$0")/.."
 data=$1; out=$2; epochs=${3:-8}
 swift build -c release --product scn >/dev/null
 scn=.build/release/scn
-common="--data $data --epochs $epochs --batch-size 64 --input 48 --lr 0.1 --schedule cosine --warmup 1 --augmentation crop-flip --seed 1"
+source Benchmarks/train_and_test.sh
+common="--epochs $epochs --batch-size 64 --input 48 --lr 0.1 --schedule cosine --warmup 1 --augmentation crop-flip --seed 1"
 for labels in fer2013 ferplus; do
     for method in baseline scn; do
         run=$out/$labels-$method
-        if [ -f "$run/last.safetensors" ]; then extra="--resume"; else extra=""; fi
-        $scn train --dataset $labels --method $method --relabel-start 5 --run $run $common $extra
-        $scn eval --checkpoint $run/best.safetensors --dataset $labels --data $data --split test --json > $run/test.json
-        $scn eval --checkpoint $run/best.safetensors --dataset $labels --data $data --split test --mirror-average --json > $run/test-mirror-average.json
+        train_and_test $run $labels $data --method $method --relabel-start 5 $common
         [ "$labels" = fer2013 ] && $scn eval --checkpoint $run/best.safetensors --dataset fer2013 --data $data --split train --json > $run/train-labels.json
         cat $run/test.json
     done
