@@ -3,6 +3,7 @@ import PackageDescription
 
 // Targets, one concern each:
 //   CDNNL, COpenBLAS        system libraries (Debian: libdnnl-dev, libopenblas-dev)
+//   CFloatingPointMode      the per-thread subnormal (FTZ/DAZ) mode, in C: intrinsics Swift cannot call
 //   SCNKernels              raw-pointer CPU kernels: oneDNN primitives, GEMM, thread pool, buffer pool
 //   SCNTensor               Tensor, reverse-mode autograd tape, differentiable ops, reference kernels
 //   SCNLayers               Module (reflection-based parameter tree), layers, ResNet, optimizers, schedules
@@ -31,7 +32,8 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CDNNL", path: "Sources/CDNNL"),
         .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas"),
-        .target(name: "SCNKernels", dependencies: ["CDNNL", "COpenBLAS"], swiftSettings: optimize),
+        .target(name: "CFloatingPointMode", path: "Sources/CFloatingPointMode", linkerSettings: [.linkedLibrary("dl")]),
+        .target(name: "SCNKernels", dependencies: ["CDNNL", "COpenBLAS", "CFloatingPointMode"], swiftSettings: optimize),
         .systemLibrary(name: "CTurboJPEG", path: "Sources/CTurboJPEG", pkgConfig: "libturbojpeg"),
         .systemLibrary(name: "CPNG", path: "Sources/CPNG", pkgConfig: "libpng"),
         .target(name: "SCNTensor", dependencies: ["SCNKernels"], swiftSettings: optimize),

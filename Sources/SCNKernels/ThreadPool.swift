@@ -15,6 +15,8 @@ public final class ThreadPool: @unchecked Sendable {
 
     private let condition = NSCondition()
     private var job: ((Int) -> Void)?
+    /// The caller's subnormal mode, which every thread takes for the current job (`SubnormalFlushing`).
+    private var jobFlushesSubnormals = false
     private var generation: UInt64 = 0
     private var pending = 0
     private var busy = false
@@ -47,12 +49,14 @@ public final class ThreadPool: @unchecked Sendable {
     @inline(never)
     private func runCurrentJob(_ worker: Int) {
         let body = job!
+        let flushesSubnormals = jobFlushesSubnormals
         condition.unlock()
+        SubnormalFlushing.matchCurrentThread(to: flushesSubnormals)
         body(worker)
     }
 
-    /// Runs `body(t)` once for every thread index `t` in `0..<threadCount`, the caller taking `t == 0`.
-    /// A nested call (from inside a body) runs serially on the calling thread.
+    /// Runs `body(t)` once for every thread index `t` in `0..<threadCount`, the caller taking `t == 0`,
+    /// each thread in the caller's subnormal mode (`SubnormalFlushing`). A nested call (from inside a body) runs serially on the calling thread.
     public func runOnAllThreads(_ body: (Int) -> Void) {
         condition.lock()
         if threadCount == 1 || busy {
@@ -65,6 +69,7 @@ public final class ThreadPool: @unchecked Sendable {
         withoutActuallyEscaping(body) { body in
             condition.lock()
             job = body
+            jobFlushesSubnormals = SubnormalFlushing.isEnabledOnCurrentThread
             pending = threadCount - 1
             generation &+= 1
             condition.broadcast()

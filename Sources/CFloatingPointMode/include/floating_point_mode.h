@@ -1,0 +1,17 @@
+#ifndef SCN_FLOATING_POINT_MODE_H
+#define SCN_FLOATING_POINT_MODE_H
+
+/// Whether the calling thread flushes subnormal floating-point numbers to zero: both subnormal results
+/// (x86 FTZ, ARM FZ) and subnormal inputs (x86 DAZ; ARM's FZ covers both). 1 if it does, 0 if not.
+int scn_subnormals_flushed(void);
+
+/// Sets or clears subnormal flushing on the calling thread only. Returns 0 on success, -1 on a CPU
+/// this file does not know (nothing changed).
+int scn_set_subnormals_flushed(int flushed);
+
+/// Sets or clears subnormal flushing on every thread of the GNU OpenMP (libgomp) pool that oneDNN runs
+/// its primitives on, by running one parallel region. Returns the number of threads that ran it, or 0
+/// when libgomp is not loaded in this process.
+int scn_set_subnormals_flushed_in_openmp_threads(int flushed);
+
+#endif
