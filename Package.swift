@@ -42,7 +42,7 @@ let package = Package(
         .target(name: "SCNLayers", dependencies: ["SCNTensor", "SCNFormats"], swiftSettings: optimize),
         .target(name: "SCNMethod", dependencies: ["SCNLayers", "SCNTensor", "SCNFormats", "SCNData", "SCNKernels"],
                 swiftSettings: optimize),
-        .target(name: "SCNReports", dependencies: ["SCNMethod", "SCNData"], swiftSettings: optimize),
+        .target(name: "SCNReports", dependencies: ["SCNMethod", "SCNData", "SCNTensor"], swiftSettings: optimize),
         .executableTarget(
             name: "scn",
             dependencies: [

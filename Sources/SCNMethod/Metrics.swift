@@ -1,4 +1,5 @@
 import Foundation
+import SCNTensor
 
 /// Classification figures from predictions and true labels.
 public struct ClassificationReport: Codable, Equatable, Sendable {
@@ -47,7 +48,7 @@ public struct Calibration: Codable, Equatable, Sendable {
         var binConfidence = [Double](repeating: 0, count: binCount), binCorrect = [Double](repeating: 0, count: binCount)
         var confidenceSum = 0.0, logLikelihoodSum = 0.0
         for (row, label) in zip(probabilities, labels) {
-            let predicted = row.indices.max { row[$0] < row[$1] }!
+            let predicted = row.argmax()!
             let confidence = Double(row[predicted])
             let bin = min(binCount - 1, max(0, Int((confidence * Double(binCount)).rounded(.up)) - 1))
             binConfidence[bin] += confidence

@@ -29,7 +29,7 @@ extension TrainedModel {
         let k = classNames.count
         return images.indices.map { i in
             let row = Array(probabilities[(i * k)..<((i + 1) * k)])
-            let label = row.indices.max { row[$0] < row[$1] }!
+            let label = row.argmax()!
             return Prediction(label: label, className: classNames[label], probabilities: row, certainty: alphas[i])
         }
     }

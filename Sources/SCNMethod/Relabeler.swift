@@ -54,7 +54,7 @@ public struct Relabeler: Sendable {
         var changes: [(Int, Int, Float)] = []
         for i in candidates {
             let row = p[(i * c)..<((i + 1) * c)]
-            let best = row.indices.max { row[$0] < row[$1] }! - i * c
+            let best = row.argmax()! - i * c
             let margin = row[i * c + best] - row[i * c + labels[i]]
             if best != labels[i] && margin > threshold && row[i * c + best] >= confidence { changes.append((i, best, margin)) }
         }

@@ -156,7 +156,7 @@ public final class Trainer {
             let probabilities = softmax(output.logits.detached()).scalars
             for (position, index) in batch.indices.enumerated() {
                 let row = logits[(position * k)..<((position + 1) * k)]
-                let fitted = row.indices.max(by: { row[$0] < row[$1] })! - position * k == batch.labels[position]
+                let fitted = row.argmax()! - position * k == batch.labels[position]
                 if fitted { correct += 1 }
                 alphaBySample[index] = alphas[position]
                 labelProbabilityBySample[index] = probabilities[position * k + batch.labels[position]]
@@ -359,7 +359,7 @@ public enum Evaluator {
                 alphas[i] = (alphas[i] + mirrored.alphas[i]) / 2
             }
         }
-        let predictions = probabilities.map { row in row.indices.max { row[$0] < row[$1] }! }
+        let predictions = probabilities.map { row in row.argmax()! }
         return Evaluation(report: ClassificationReport(predictions: predictions, labels: dataset.labels, classCount: dataset.classCount),
                           predictions: predictions, alphas: alphas, probabilities: probabilities)
     }

@@ -1,3 +1,5 @@
+import SCNTensor
+
 /// How often a model disagrees with one class's given labels: a per-class estimate of label noise, and,
 /// where the true labels are known, how good that estimate is.
 public struct ClassDisagreement: Equatable, Sendable {
@@ -40,7 +42,7 @@ public struct ClassDisagreement: Equatable, Sendable {
             }
         }
         for c in 0..<classCount where classes[c].disagreements > 0 {
-            classes[c].commonSuggestion = suggestions[c].indices.max { suggestions[c][$0] < suggestions[c][$1] || (suggestions[c][$0] == suggestions[c][$1] && $0 > $1) }
+            classes[c].commonSuggestion = suggestions[c].argmax()
         }
         return classes
     }

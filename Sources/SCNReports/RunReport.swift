@@ -1,6 +1,7 @@
 import Foundation
 import SCNData
 import SCNMethod
+import SCNTensor
 
 /// One suspect sample of an audit.
 public struct SuspectLabel: Sendable {
@@ -46,7 +47,7 @@ extension SuspectLabel {
         let ranked = labels.indices.sorted { score[$0] != score[$1] ? score[$0] < score[$1] : $0 < $1 }
         return ranked.enumerated().map { rank, i in
             let p = probabilities[i]
-            let best = p.indices.max { p[$0] < p[$1] }!
+            let best = p.argmax()!
             return SuspectLabel(rank: rank + 1, index: i, file: files[i], label: labels[i], suggestedLabel: best,
                                 margin: p[best] - p[labels[i]], certainty: alphas[i],
                                 cleanLabel: cleanLabels.flatMap { $0[i] >= 0 ? $0[i] : nil })

@@ -11,7 +11,9 @@ public final class TensorBoardWriter {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let name = "events.out.tfevents.\(Int(Date().timeIntervalSince1970)).\(ProcessInfo.processInfo.hostName).scn"
         url = directory.appendingPathComponent(name)
-        FileManager.default.createFile(atPath: url.path, contents: nil)
+        guard FileManager.default.createFile(atPath: url.path, contents: nil) else {
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: url.path])
+        }
         handle = try FileHandle(forWritingTo: url)
         // The first event names the file format version.
         try write(event(step: 0, payload: Protobuf.string(3, "brain.Event:2")))

@@ -7,7 +7,7 @@ import XCTest
 final class SubnormalFlushingTests: XCTestCase {
     /// Large enough that both the pool and oneDNN split the work over all threads.
     private let shape = [4, 8, 64, 64]
-    private let subnormal: Float = 1e-39
+    private let subnormal = Float.leastNormalMagnitude / 16
 
     override func tearDown() {
         SubnormalFlushing.setEnabled(false)
