@@ -84,8 +84,8 @@ extension Trainer {
     }
 
     /// Resumes the run in `runDirectory` from its last checkpoint (if any), dropping log lines of
-    /// epochs the checkpoint does not include, and trains the remaining epochs.
-    public func resume(in runDirectory: URL) throws {
+    /// epochs the checkpoint does not include, and trains the remaining epochs (up to `lastEpoch`).
+    public func resume(in runDirectory: URL, stoppingAfterEpoch lastEpoch: Int? = nil) throws {
         let last = runDirectory.appendingPathComponent("last.safetensors")
         if FileManager.default.fileExists(atPath: last.path) {
             try restore(from: last)
@@ -94,7 +94,7 @@ extension Trainer {
             }
             log("resumed from \(last.path) after epoch \(epochsCompleted)")
         }
-        try run(in: runDirectory)
+        try run(in: runDirectory, stoppingAfterEpoch: lastEpoch)
     }
 
     private func truncateLog(_ url: URL, keepingEpochsThrough epochs: Int) throws {

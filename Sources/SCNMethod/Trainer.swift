@@ -260,13 +260,16 @@ public final class Trainer {
     }
 
     /// Trains the remaining epochs, writing metrics, relabels and checkpoints into `runDirectory`.
-    public func run(in runDirectory: URL) throws {
+    ///
+    /// - Parameter lastEpoch: stop once this many epochs are done (the schedule stays that of
+    ///   `configuration.epochs`), to go on later with `resume(in:stoppingAfterEpoch:)`; nil trains to the end.
+    public func run(in runDirectory: URL, stoppingAfterEpoch lastEpoch: Int? = nil) throws {
         let manager = FileManager.default
         try manager.createDirectory(at: runDirectory, withIntermediateDirectories: true)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try AtomicFile.write(try encoder.encode(configuration), to: runDirectory.appendingPathComponent("configuration.json"))
-        while epochsCompleted < configuration.epochs {
+        while epochsCompleted < min(configuration.epochs, lastEpoch ?? .max) {
             let relabelsBefore = relabelLog.count
             let m = try trainEpoch()
             try appendLine(to: runDirectory.appendingPathComponent("metrics.jsonl"), try JSONEncoder.sorted.encode(m))

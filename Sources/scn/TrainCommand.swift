@@ -25,6 +25,9 @@ struct TrainCommand: ParsableCommand {
 
     @Option(name: .customLong("run"), help: "Run directory (created).") var runPath: String
     @Flag(help: "Continue the run in --run from its last checkpoint.") var resume = false
+    @Option(help: ArgumentHelp("Stop once this many epochs are done; the schedule stays that of --epochs. Continue with --resume.",
+                               valueName: "epoch"))
+    var stopAfter: Int?
     @Option(help: "A JSON configuration file (keys as in a run's configuration.json); options given here override it.")
     var config: String?
 
@@ -98,6 +101,7 @@ struct TrainCommand: ParsableCommand {
         if let width { c.width = width }
         if let input { c.inputSize = input }
         if let epochs { c.epochs = epochs }
+        if let stopAfter, stopAfter < 1 { throw ValidationError("--stop-after \(stopAfter): expected an epoch of at least 1") }
         if let batchSize { c.batchSize = batchSize }
         if let optimizer { c.optimizer = optimizer }
         if let lr { c.learningRate = lr }
@@ -242,7 +246,11 @@ struct TrainCommand: ParsableCommand {
         }
         let progress = ProgressDisplay(isTerminal: isatty(STDOUT_FILENO) != 0, batchSize: configuration.batchSize)
         trainer.onStep = { step, total, rate in progress.update(step: step, total: total, imagesPerSecond: rate) }
-        if resume { try trainer.resume(in: runDirectory) } else { try trainer.run(in: runDirectory) }
+        if resume {
+            try trainer.resume(in: runDirectory, stoppingAfterEpoch: stopAfter)
+        } else {
+            try trainer.run(in: runDirectory, stoppingAfterEpoch: stopAfter)
+        }
         // The whole run's relabels, from the log (a resumed trainer holds only its own).
         do {
             let relabels = try RunReport.relabels(in: runDirectory)
@@ -253,6 +261,9 @@ struct TrainCommand: ParsableCommand {
             print("warning: no relabel summary: \(error)")
         }
         print(String(format: "best validation accuracy %.2f%%; checkpoints in %@", 100 * trainer.bestValidationAccuracy, runDirectory.path))
+        if trainer.epochsCompleted < configuration.epochs {
+            print("stopped after epoch \(trainer.epochsCompleted) of \(configuration.epochs); continue with --resume")
+        }
     }
 }
 

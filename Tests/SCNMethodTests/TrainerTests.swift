@@ -120,12 +120,11 @@ final class TrainerTests: XCTestCase {
         }
         try whole.run(in: wholeDirectory)
 
-        // "Killed" after 2 epochs: a new process (trainer) resumes from the run directory.
-        var twoEpochs = configuration
-        twoEpochs.epochs = 2
-        let first = Trainer(configuration: twoEpochs, dataset: train, store: store)
+        // Stopped after 2 epochs (as if killed then): a new process (trainer) resumes from the run directory.
+        let first = Trainer(configuration: configuration, dataset: train, store: store)
         first.log = { _ in }
-        try first.run(in: partDirectory)
+        try first.run(in: partDirectory, stoppingAfterEpoch: 2)
+        XCTAssertEqual(first.epochsCompleted, 2, file: file, line: line)
         let resumed = Trainer(configuration: configuration, dataset: train, store: store)
         resumed.log = { _ in }
         try resumed.resume(in: partDirectory)

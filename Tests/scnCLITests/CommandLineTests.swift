@@ -73,6 +73,25 @@ final class CommandLineTests: XCTestCase {
         XCTAssertTrue(bad.output.contains("truncated"), bad.output)
     }
 
+    func testStopAfterThenResume() throws {
+        let faces = try faceFolder("faces", classes: 2, perClass: 4)
+        let run = scratch.appendingPathComponent("stopped-run")
+        let options = ["--dataset", "folder", "--data", faces.path, "--run", run.path, "--epochs", "2", "--width", "4",
+                       "--stem", "small", "--input", "16", "--batch-size", "4", "--validation-fraction", "0.25"]
+        let epochLines = { try String(contentsOf: run.appendingPathComponent("metrics.jsonl"), encoding: .utf8).split(separator: "\n").count }
+        let invalid = try scn(["train"] + options + ["--stop-after", "0"])
+        XCTAssertNotEqual(invalid.status, 0)
+        XCTAssertTrue(invalid.output.contains("--stop-after 0: expected an epoch of at least 1"), invalid.output)
+        let first = try scn(["train"] + options + ["--stop-after", "1"])
+        XCTAssertEqual(first.status, 0, first.output)
+        XCTAssertTrue(first.output.contains("stopped after epoch 1 of 2; continue with --resume"), first.output)
+        XCTAssertEqual(try epochLines(), 1)
+        let rest = try scn(["train"] + options + ["--resume"])
+        XCTAssertEqual(rest.status, 0, rest.output)
+        XCTAssertFalse(rest.output.contains("stopped after"), rest.output)
+        XCTAssertEqual(try epochLines(), 2)
+    }
+
     func testTrainingThenClassCountMismatchAndNonImages() throws {
         let faces = try faceFolder("faces", classes: 2, perClass: 6)
         let run = scratch.appendingPathComponent("run")
