@@ -4,7 +4,8 @@ best-validation checkpoint (the run's test.json, written by `scn eval ... --json
 each image and its mirror image (test-mirror-average.json, `--mirror-average`; "-" without), the best validation
 accuracy, relabels and their precision, the last epoch's ROC AUC of 1-alpha and of 1-p(label) for wrong
 labels, the share of wrong labels the network fitted in the last epoch (memorization), and the training
-time (sum of the epochs' seconds). Usage: summarize_runs.py RUN_DIR..."""
+time (sum of the epochs' seconds). A run without test.json (unfinished) shows "-" for its test figures
+and its epochs so far in the run column. Usage: summarize_runs.py RUN_DIR..."""
 import json
 import os
 import sys
@@ -13,7 +14,8 @@ print("| run | test acc. | mean class acc. | test acc., mirror-averaged | best v
 print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
 for run in sys.argv[1:]:
     metrics = [json.loads(line) for line in open(os.path.join(run, "metrics.jsonl")) if line.strip()]
-    test = json.load(open(os.path.join(run, "test.json")))
+    test_path = os.path.join(run, "test.json")
+    test = json.load(open(test_path)) if os.path.exists(test_path) else None
     mirror_path = os.path.join(run, "test-mirror-average.json")
     mirrored = f"{100 * json.load(open(mirror_path))['accuracy']:.2f}%" if os.path.exists(mirror_path) else "-"
     relabels = sum(m["relabels"] for m in metrics)
@@ -22,7 +24,9 @@ for run in sys.argv[1:]:
     last = metrics[-1]
     fmt = lambda x: "-" if x is None else f"{x:.3f}"
     percent = lambda x: "-" if x is None else f"{100 * x:.1f}%"
-    print(f"| {os.path.basename(run.rstrip('/'))} | {100 * test['accuracy']:.2f}% | {100 * test['mean_class_accuracy']:.2f}% "
+    name = os.path.basename(run.rstrip('/')) + ("" if test else f" (unfinished: {len(metrics)} epochs)")
+    accuracy = lambda x: "-" if x is None else f"{100 * x:.2f}%"
+    print(f"| {name} | {accuracy(test and test['accuracy'])} | {accuracy(test and test['mean_class_accuracy'])} "
           f"| {mirrored} "
           f"| {100 * max(m['validationAccuracy'] for m in metrics):.2f}% "
           f"| {relabels}{'' if precision is None else f' ({100 * precision:.1f}%)'} "
