@@ -60,3 +60,14 @@ int scn_set_subnormals_flushed_in_openmp_threads(int flushed) {
     parallel(setOnOpenMPThread, &request, 0, 0);
     return request.threadsThatRan;
 }
+
+// OpenBLAS's pthreads server: `blas_thread_shutdown_` joins its threads, and its next threaded call
+// starts them again (the path OpenBLAS itself takes after a fork).
+typedef int (*ShutdownEntry)(void);
+
+int scn_restart_openblas_threads(void) {
+    ShutdownEntry shutdown = (ShutdownEntry)dlsym(RTLD_DEFAULT, "blas_thread_shutdown_");
+    if (!shutdown) return 0;
+    shutdown();
+    return 1;
+}

@@ -3,7 +3,7 @@ import SCNTensor
 import XCTest
 
 /// Subnormal flushing reaches every thread the engine computes on: the caller, the Swift thread pool
-/// (elementwise operations) and oneDNN's OpenMP threads (convolution).
+/// (elementwise operations), oneDNN's OpenMP threads (convolution) and OpenBLAS's threads (products).
 final class SubnormalFlushingTests: XCTestCase {
     /// Large enough that both the pool and oneDNN split the work over all threads.
     private let shape = [4, 8, 64, 64]
@@ -13,12 +13,17 @@ final class SubnormalFlushingTests: XCTestCase {
         SubnormalFlushing.setEnabled(false)
     }
 
-    /// The elementwise product and a 1x1 convolution with weight 1, both of a tensor full of `subnormal`.
-    private func identityProducts() -> (scaled: [Float], convolved: [Float]) {
+    /// The identity `n`x`n` matrix.
+    private func identity(_ n: Int) -> [Float] { (0..<(n * n)).map { $0 / n == $0 % n ? 1 : 0 } }
+
+    /// Products of tensors full of `subnormal` with 1: elementwise (the pool), a 1x1 convolution with the
+    /// identity (oneDNN) and a matrix product with the identity (OpenBLAS, large enough to be threaded).
+    private func identityProducts() -> (scaled: [Float], convolved: [Float], multiplied: [Float]) {
         let x = Tensor.full(shape, value: subnormal)
-        let identity = (0..<64).map { $0 / 8 == $0 % 8 ? Float(1) : 0 }
-        let weight = Tensor(identity, shape: [8, 8, 1, 1])
-        return ((x * 1).scalars, conv2d(x, weight: weight).scalars)
+        let weight = Tensor(identity(8), shape: [8, 8, 1, 1])
+        let matrix = Tensor.full([512, 256], value: subnormal)
+        return ((x * 1).scalars, conv2d(x, weight: weight).scalars,
+                matmul(matrix, Tensor(identity(256), shape: [256, 256])).scalars)
     }
 
     func testFlushingTurnsSubnormalProductsIntoZerosOnEveryThread() throws {
@@ -28,6 +33,7 @@ final class SubnormalFlushingTests: XCTestCase {
         let kept = identityProducts()
         XCTAssertTrue(kept.scaled.allSatisfy { $0 == subnormal }, "without flushing the products stay subnormal")
         XCTAssertTrue(kept.convolved.allSatisfy { $0 == subnormal })
+        XCTAssertTrue(kept.multiplied.allSatisfy { $0 == subnormal })
 
         XCTAssertTrue(SubnormalFlushing.setEnabled(true))
         XCTAssertTrue(SubnormalFlushing.isEnabledOnCurrentThread)
@@ -35,9 +41,13 @@ final class SubnormalFlushingTests: XCTestCase {
         // Bit patterns: with flushing on, this thread would also read a subnormal as zero in a comparison.
         XCTAssertEqual(flushed.scaled.filter { $0.bitPattern != 0 }.count, 0, "pool threads flush")
         XCTAssertEqual(flushed.convolved.filter { $0.bitPattern != 0 }.count, 0, "oneDNN's threads flush")
+        XCTAssertEqual(flushed.multiplied.filter { $0.bitPattern != 0 }.count, 0, "OpenBLAS's threads flush")
 
         SubnormalFlushing.setEnabled(false)
-        XCTAssertTrue(identityProducts().convolved.allSatisfy { $0 == subnormal }, "turned off again everywhere")
+        let keptAgain = identityProducts()
+        XCTAssertTrue(keptAgain.scaled.allSatisfy { $0 == subnormal }, "turned off again everywhere")
+        XCTAssertTrue(keptAgain.convolved.allSatisfy { $0 == subnormal })
+        XCTAssertTrue(keptAgain.multiplied.allSatisfy { $0 == subnormal })
     }
 
     func testNormalValuesAreUnchangedByFlushing() {

@@ -14,4 +14,10 @@ int scn_set_subnormals_flushed(int flushed);
 /// when libgomp is not loaded in this process.
 int scn_set_subnormals_flushed_in_openmp_threads(int flushed);
 
+/// Stops OpenBLAS's worker threads (pthreads build), which it started when it loaded; its next threaded
+/// call starts new ones from the calling thread, and they inherit that thread's floating-point mode.
+/// Call it while no BLAS call is running. Returns 1 if OpenBLAS's threads were stopped, 0 when this
+/// process has no OpenBLAS pthreads server.
+int scn_restart_openblas_threads(void);
+
 #endif
