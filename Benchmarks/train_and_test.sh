@@ -11,11 +11,11 @@ train_and_test() {
     if [ -f "$run/last.safetensors" ]; then options+=(--resume); fi
     if [ -n "${STOP_AFTER:-}" ]; then options+=(--stop-after "$STOP_AFTER"); fi
     $scn train --dataset "$dataset" --data "$data" --run "$run" "$@" "${options[@]}"
-    local done total
-    done=$(wc -l < "$run/metrics.jsonl")
+    local completed total
+    completed=$(wc -l < "$run/metrics.jsonl")
     total=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["epochs"])' "$run/configuration.json")
-    if [ "$done" -lt "$total" ]; then
-        echo "$run: $done of $total epochs done; run the same command again to continue"
+    if [ "$completed" -lt "$total" ]; then
+        echo "$run: $completed of $total epochs done; run the same command again to continue"
         return 0
     fi
     $scn eval --checkpoint "$run/best.safetensors" --dataset "$dataset" --data "$data" --split test --json > "$run/test.json"
