@@ -42,23 +42,13 @@ int scn_set_subnormals_flushed(int flushed) { (void)flushed; return -1; }
 // against), looked up at run time so that a process without libgomp needs nothing.
 typedef void (*ParallelEntry)(void (*body)(void *), void *data, unsigned threadCount, unsigned flags);
 
-struct ParallelRequest {
-    int flushed;
-    int threadsThatRan;
-};
-
-static void setOnOpenMPThread(void *data) {
-    struct ParallelRequest *request = data;
-    scn_set_subnormals_flushed(request->flushed);
-    __atomic_fetch_add(&request->threadsThatRan, 1, __ATOMIC_RELAXED);
-}
+static void setOnOpenMPThread(void *flushed) { scn_set_subnormals_flushed(*(int *)flushed); }
 
 int scn_set_subnormals_flushed_in_openmp_threads(int flushed) {
     ParallelEntry parallel = (ParallelEntry)dlsym(RTLD_DEFAULT, "GOMP_parallel");
     if (!parallel) return 0;
-    struct ParallelRequest request = {flushed, 0};
-    parallel(setOnOpenMPThread, &request, 0, 0);
-    return request.threadsThatRan;
+    parallel(setOnOpenMPThread, &flushed, 0, 0);
+    return 1;
 }
 
 // OpenBLAS's pthreads server: `blas_thread_shutdown_` joins its threads, and its next threaded call

@@ -56,7 +56,8 @@ public final class ThreadPool: @unchecked Sendable {
     }
 
     /// Runs `body(t)` once for every thread index `t` in `0..<threadCount`, the caller taking `t == 0`,
-    /// each thread in the caller's subnormal mode (`SubnormalFlushing`). A nested call (from inside a body) runs serially on the calling thread.
+    /// each thread in the caller's subnormal mode (`SubnormalFlushing`). A nested call (from inside a
+    /// body) runs serially on the calling thread.
     public func runOnAllThreads(_ body: (Int) -> Void) {
         condition.lock()
         if threadCount == 1 || busy {

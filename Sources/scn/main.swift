@@ -12,8 +12,8 @@ if !missingSettings.isEmpty && ProcessInfo.processInfo.environment["SCN_RELAUNCH
     execv("/proc/self/exe", &arguments)
     // execv returns only on failure: go on with the current settings.
 }
-// Before any thread starts, so that oneDNN's OpenMP threads and the pool's inherit it too; see
-// SubnormalFlushing for why. SCN_SUBNORMALS=keep keeps IEEE subnormals (to compare, or PyTorch's default).
+// Before any engine work, which setEnabled needs (it restarts OpenBLAS's threads); see SubnormalFlushing
+// for why. SCN_SUBNORMALS=keep keeps IEEE subnormals (to compare, or PyTorch's default).
 SubnormalFlushing.setEnabled(ProcessInfo.processInfo.environment["SCN_SUBNORMALS"] != "keep")
 setvbuf(stdout, nil, _IOLBF, 0)  // one line at a time, also into a log file
 SCNCommand.main()

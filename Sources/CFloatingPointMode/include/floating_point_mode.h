@@ -10,8 +10,8 @@ int scn_subnormals_flushed(void);
 int scn_set_subnormals_flushed(int flushed);
 
 /// Sets or clears subnormal flushing on every thread of the GNU OpenMP (libgomp) pool that oneDNN runs
-/// its primitives on, by running one parallel region. Returns the number of threads that ran it, or 0
-/// when libgomp is not loaded in this process.
+/// its primitives on, by running one parallel region. Returns 1 if it ran, 0 when libgomp is not loaded
+/// in this process.
 int scn_set_subnormals_flushed_in_openmp_threads(int flushed);
 
 /// Stops OpenBLAS's worker threads (pthreads build), which it started when it loaded; its next threaded
