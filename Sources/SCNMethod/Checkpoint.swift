@@ -34,16 +34,25 @@ extension Trainer {
     /// Restores a checkpoint written by `saveCheckpoint` into this trainer, which must have been made
     /// with the same configuration (the epoch count may be larger) and dataset. Nothing changes unless
     /// everything matches.
-    public func restore(from url: URL) throws {
+    ///
+    /// - Parameter asFork: restore into a trainer whose configuration may differ from the checkpoint's in
+    ///   everything but what shapes the saved state (`TrainingConfiguration.stateShapeDifferences`), to
+    ///   go on with other options (for example another relabeling rule).
+    public func restore(from url: URL, asFork: Bool = false) throws {
         let file = try SafeTensorsFile(contentsOf: url)
-        guard file.metadata["kind"] == "scn-checkpoint", let configurationText = file.metadata["configuration"] else {
-            throw TrainingError(reason: "\(url.path): not an SCN training checkpoint (no 'kind: scn-checkpoint' metadata)")
-        }
-        var saved = try JSONDecoder().decode(TrainingConfiguration.self, from: Data(configurationText.utf8))
-        saved.epochs = configuration.epochs
-        guard saved == configuration else {
-            throw TrainingError(reason: "\(url.path): the checkpoint was trained with a different configuration; "
-                                    + "resume with its configuration.json")
+        let saved = try Self.configuration(ofCheckpoint: file, at: url)
+        if asFork {
+            let differences = saved.stateShapeDifferences(from: configuration)
+            guard differences.isEmpty else {
+                throw TrainingError(reason: "\(url.path): a fork must keep the checkpoint's " + differences.joined(separator: ", "))
+            }
+        } else {
+            var same = saved
+            same.epochs = configuration.epochs
+            guard same == configuration else {
+                throw TrainingError(reason: "\(url.path): the checkpoint was trained with a different configuration; "
+                                        + "resume with its configuration.json")
+            }
         }
         let labels = try file.integers("training.labels").map { Int($0) }
         guard labels.count == dataset.count else {
@@ -71,6 +80,9 @@ extension Trainer {
         let step = try file.integer("optimizer.step")
         let proposals = file.entries["training.relabel_proposals"] == nil ? [] : try file.integers("training.relabel_proposals")
         let epochs = try file.integer("training.epochs_completed")
+        guard epochs <= configuration.epochs else {
+            throw TrainingError(reason: "\(url.path): the checkpoint is \(epochs) epochs in, past this run's \(configuration.epochs)")
+        }
         do {
             try optimizer.load(tensors: optimizerTensors, step: step)  // all or nothing
         } catch {
@@ -81,6 +93,47 @@ extension Trainer {
         pendingProposals = proposals
         setProgress(epochsCompleted: epochs,
                     bestValidationAccuracy: Double(file.metadata["best_validation_accuracy"] ?? "") ?? -1)
+    }
+
+    /// The training configuration a checkpoint file was written with.
+    public static func configuration(ofCheckpoint url: URL) throws -> TrainingConfiguration {
+        try configuration(ofCheckpoint: try SafeTensorsFile(contentsOf: url), at: url)
+    }
+
+    private static func configuration(ofCheckpoint file: SafeTensorsFile, at url: URL) throws -> TrainingConfiguration {
+        guard file.metadata["kind"] == "scn-checkpoint", let configurationText = file.metadata["configuration"] else {
+            throw TrainingError(reason: "\(url.path): not an SCN training checkpoint (no 'kind: scn-checkpoint' metadata)")
+        }
+        do {
+            return try JSONDecoder().decode(TrainingConfiguration.self, from: Data(configurationText.utf8))
+        } catch {
+            throw TrainingError(reason: "\(url.path): metadata 'configuration' is not a training configuration (\(error))")
+        }
+    }
+
+    /// Starts a new run in `runDirectory` from `checkpoint`, a checkpoint of another run: its weights,
+    /// optimizer state, labels (with their relabels), pending relabel proposals and epoch, trained on with
+    /// this trainer's configuration (which may change, for example, the relabeling rule; see
+    /// `restore(from:asFork:)`). The new run's logs start with the other run's lines up to the checkpoint's
+    /// epoch (from the files beside it), so its history is whole; its best checkpoint is chosen among the
+    /// epochs after the fork.
+    public func fork(from checkpoint: URL, into runDirectory: URL, stoppingAfterEpoch lastEpoch: Int? = nil) throws {
+        let manager = FileManager.default
+        guard !manager.fileExists(atPath: runDirectory.appendingPathComponent("last.safetensors").path) else {
+            throw TrainingError(reason: "\(runDirectory.path) already holds a run; fork into a new directory")
+        }
+        try restore(from: checkpoint, asFork: true)
+        setProgress(epochsCompleted: epochsCompleted, bestValidationAccuracy: -1)
+        try manager.createDirectory(at: runDirectory, withIntermediateDirectories: true)
+        let source = checkpoint.deletingLastPathComponent()
+        for name in ["metrics.jsonl", "relabels.jsonl"] {
+            let from = source.appendingPathComponent(name), to = runDirectory.appendingPathComponent(name)
+            guard manager.fileExists(atPath: from.path) else { continue }
+            try AtomicFile.write(try Data(contentsOf: from), to: to)
+            try truncateLog(to, keepingEpochsThrough: epochsCompleted)
+        }
+        log("forked from \(checkpoint.path) after epoch \(epochsCompleted)")
+        try run(in: runDirectory, stoppingAfterEpoch: lastEpoch)
     }
 
     /// Resumes the run in `runDirectory` from its last checkpoint (if any), dropping log lines of

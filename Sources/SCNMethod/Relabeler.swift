@@ -28,6 +28,9 @@ public struct RelabelEvent: Codable, Equatable, Sendable {
     public var margin: Float
     /// The clean label, where known.
     public var cleanLabel: Int?
+    /// The new label's share of the sample's annotator votes (FERPlus: votes of 1 dropped), where the
+    /// dataset has votes: above 0 means at least two annotators chose it.
+    public var newLabelVoteShare: Float?
 }
 
 /// SCN's relabeling rule: a sample in scope whose most probable class beats its label's probability

@@ -31,6 +31,9 @@ public struct EpochMetrics: Codable, Sendable {
     public var relabels: Int
     /// Relabels whose new label is the clean one, of those with a known clean label.
     public var relabelPrecision: Double?
+    /// Of the relabels of samples with annotator votes, the share whose new label at least two
+    /// annotators chose (FERPlus): a relabel that misses the majority may still pick a plausible class.
+    public var relabelVoteSupport: Double?
     /// Wrong labels corrected this epoch, of the wrong labels at its start.
     public var relabelRecall: Double?
     /// Wrong labels among the known at the epoch's end.
@@ -64,6 +67,9 @@ public final class Trainer {
     public private(set) var bestValidationAccuracy = -1.0
     public private(set) var history: [EpochMetrics] = []
     public private(set) var relabelLog: [RelabelEvent] = []
+    /// Epochs after which `run` also keeps a copy of the checkpoint, as `epoch-<N>.safetensors` (for
+    /// example the epoch before relabeling starts, to fork variants of the rest of the run from it).
+    public var keptCheckpointEpochs: Set<Int> = []
     /// Receives one line per epoch and progress notes.
     public var log: (String) -> Void = { print($0) }
     /// Called after every training step with (step, steps in the epoch, images per second so far).
@@ -185,7 +191,8 @@ public final class Trainer {
                     guard streak >= c.relabelPatience else { continue }
                     let event = RelabelEvent(epoch: epoch + 1, index: index, file: dataset.imagePaths[index],
                                              oldLabel: dataset.labels[index], newLabel: change.label, margin: change.margin,
-                                             cleanLabel: dataset.cleanLabels.flatMap { $0[index] >= 0 ? $0[index] : nil })
+                                             cleanLabel: dataset.cleanLabels.flatMap { $0[index] >= 0 ? $0[index] : nil },
+                                             newLabelVoteShare: voteShare(of: change.label, forSample: index))
                     dataset.relabel(index, to: change.label)
                     events.append(event)
                 }
@@ -207,6 +214,10 @@ public final class Trainer {
             rankRegularizationActiveFraction: Double(activeBatches) / Double(max(1, batches)), margin: model.margin.data[0],
             relabels: events.count,
             relabelPrecision: judged.isEmpty ? nil : Double(judged.filter { $0.newLabel == $0.cleanLabel }.count) / Double(judged.count),
+            relabelVoteSupport: { () -> Double? in
+                let voted = events.compactMap(\.newLabelVoteShare)
+                return voted.isEmpty ? nil : Double(voted.filter { $0 > 0 }.count) / Double(voted.count)
+            }(),
             relabelRecall: wrongAtStart.map { $0 == 0 ? 0 : Double(corrected) / Double($0) },
             noiseRate: dataset.noiseRate,
             wrongLabelsFitted: wrongSeen == 0 ? nil : Double(wrongFitted) / Double(wrongSeen),
@@ -231,6 +242,13 @@ public final class Trainer {
     }
 
     func relabelSample(_ index: Int, to label: Int) { dataset.relabel(index, to: label) }
+
+    /// `label`'s share of sample `index`'s votes; nil where the dataset has no votes for it (a sample
+    /// whose clean label is unknown has none: its row is a placeholder).
+    private func voteShare(of label: Int, forSample index: Int) -> Float? {
+        guard let votes = dataset.voteDistributions, dataset.cleanLabels.map({ $0[index] >= 0 }) ?? true else { return nil }
+        return votes[index][label]
+    }
 
     /// Pending relabel proposals as rows of (index, label, epoch, streak), for checkpoints.
     var pendingProposals: [Int64] {
@@ -277,6 +295,9 @@ public final class Trainer {
                 try appendLine(to: runDirectory.appendingPathComponent("relabels.jsonl"), try JSONEncoder.sorted.encode(event))
             }
             try saveCheckpoint(to: runDirectory.appendingPathComponent("last.safetensors"))
+            if keptCheckpointEpochs.contains(epochsCompleted) {
+                try saveCheckpoint(to: runDirectory.appendingPathComponent("epoch-\(epochsCompleted).safetensors"))
+            }
             if let accuracy = m.validationAccuracy, accuracy > bestValidationAccuracy {
                 bestValidationAccuracy = accuracy
                 try saveCheckpoint(to: runDirectory.appendingPathComponent("best.safetensors"))
@@ -294,7 +315,9 @@ public final class Trainer {
         if configuration.method == .scn {
             parts.append(String(format: "alpha %.3f±%.3f", m.alphaMean, m.alphaStd))
             parts.append(String(format: "RR active %.0f%%", 100 * m.rankRegularizationActiveFraction))
-            parts.append("relabels \(m.relabels)" + (m.relabelPrecision.map { String(format: " (%.0f%% right)", 100 * $0) } ?? ""))
+            let judged = [m.relabelPrecision.map { String(format: "%.0f%% right", 100 * $0) },
+                          m.relabelVoteSupport.map { String(format: "%.0f%% to a class 2+ annotators chose", 100 * $0) }].compactMap { $0 }
+            parts.append("relabels \(m.relabels)" + (judged.isEmpty ? "" : " (\(judged.joined(separator: ", ")))"))
         }
         if let auc = m.wrongLabelAUC { parts.append(String(format: "wrong-label AUC %.3f", auc)) }
         if let auc = m.wrongLabelAUCFromProbability { parts.append(String(format: "(1-p AUC %.3f)", auc)) }

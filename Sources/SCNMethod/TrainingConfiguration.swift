@@ -106,6 +106,19 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
         precision = try container.decodeIfPresent(type(of: precision), forKey: .precision) ?? precision
     }
 
+    /// The settings that decide the shape of a checkpoint's state (the model's parameters and the
+    /// optimizer's slots) and differ between this configuration and `other`, by name; empty when a
+    /// checkpoint of one can be trained on under the other.
+    public func stateShapeDifferences(from other: TrainingConfiguration) -> [String] {
+        let settings: [(String, String, String)] = [
+            ("method", method.rawValue, other.method.rawValue), ("depth", "\(depth)", "\(other.depth)"),
+            ("stem", stem.rawValue, other.stem.rawValue), ("width", "\(width)", "\(other.width)"),
+            ("optimizer", optimizer.rawValue, other.optimizer.rawValue),
+            ("importanceInput", importanceInput.rawValue, other.importanceInput.rawValue),
+        ]
+        return settings.compactMap { $0.1 == $0.2 ? nil : "\($0.0) (\($0.1), not \($0.2))" }
+    }
+
     /// The learning-rate schedule this configuration describes.
     public func learningRateSchedule() -> LearningRateSchedule {
         let base: LearningRateSchedule

@@ -9,6 +9,11 @@ public struct RelabelSummary: Equatable, Sendable {
     public var fixed = 0
     /// Changes away from a right label.
     public var broken = 0
+    /// Of the `broken` changes, those to a class at least two annotators chose (where the log has votes):
+    /// changes that miss the majority label but not every annotator.
+    public var brokenToVotedClass = 0
+    /// Whether any change in the log carries its sample's votes.
+    public var hasVotes = false
     /// Changes from one wrong label to another wrong one.
     public var swapped = 0
     /// Changes of samples whose clean label is unknown.
@@ -23,11 +28,15 @@ public struct RelabelSummary: Equatable, Sendable {
             precondition((0..<classCount).contains(event.oldLabel) && (0..<classCount).contains(event.newLabel),
                          "RelabelSummary: relabel \(event.oldLabel) -> \(event.newLabel) outside 0..<\(classCount)")
             flows[event.oldLabel][event.newLabel] += 1
+            if event.newLabelVoteShare != nil { hasVotes = true }
             guard let clean = event.cleanLabel else {
                 unjudged += 1
                 continue
             }
-            if event.oldLabel == clean { broken += 1 } else if event.newLabel == clean { fixed += 1 } else { swapped += 1 }
+            if event.oldLabel == clean {
+                broken += 1
+                if let share = event.newLabelVoteShare, share > 0 { brokenToVotedClass += 1 }
+            } else if event.newLabel == clean { fixed += 1 } else { swapped += 1 }
         }
     }
 
@@ -45,7 +54,9 @@ public struct RelabelSummary: Equatable, Sendable {
         let total = fixed + broken + swapped + unjudged
         var parts = ["\(total) \(total == 1 ? "change" : "changes")"]
         if total > unjudged {
-            parts[0] += ": \(fixed) fixed a wrong label, \(broken) broke a right one, \(swapped) swapped one wrong label for another"
+            parts[0] += ": \(fixed) fixed a wrong label, \(broken) broke a right one"
+                + (hasVotes && broken > 0 ? " (\(brokenToVotedClass) of them to a class at least two annotators chose)" : "")
+                + ", \(swapped) swapped one wrong label for another"
                 + (unjudged > 0 ? ", \(unjudged) with no known true label" : "")
         }
         let largest = largestFlows(5).map { "\(classNames[$0.old]) -> \(classNames[$0.new]) \($0.changes)" }

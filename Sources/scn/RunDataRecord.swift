@@ -19,6 +19,8 @@ struct RunDataRecord: Codable, Equatable {
     var validationFraction: Double
     var initFrom: String?
     var initDrop: String?
+    /// The checkpoint of another run this run was forked from (`scn train --fork`).
+    var forkedFrom: String?
     /// The command line that started the run.
     var command: [String]
 

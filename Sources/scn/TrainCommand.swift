@@ -25,6 +25,12 @@ struct TrainCommand: ParsableCommand {
 
     @Option(name: .customLong("run"), help: "Run directory (created).") var runPath: String
     @Flag(help: "Continue the run in --run from its last checkpoint.") var resume = false
+    @Option(help: ArgumentHelp("Start --run from this checkpoint of another run (weights, optimizer, labels and epoch) and train on with "
+                               + "its configuration changed by the options given here (not the model or optimizer kind): for example "
+                               + "another relabeling rule from a checkpoint kept with --keep-checkpoints.", valueName: "checkpoint"))
+    var fork: String?
+    @Option(help: ArgumentHelp("Also keep the checkpoint after these epochs, comma separated, as epoch-N.safetensors.", valueName: "epochs"))
+    var keepCheckpoints: String?
     @Option(help: ArgumentHelp("Stop once this many epochs are done; the schedule stays that of --epochs. Continue with --resume.",
                                valueName: "epoch"))
     var stopAfter: Int?
@@ -78,8 +84,9 @@ struct TrainCommand: ParsableCommand {
     var initDrop: String?
     @Option(help: "Convolution precision: float32 or bfloat16.") var precision: ConvolutionPrecision?
 
-    func effectiveConfiguration() throws -> TrainingConfiguration {
-        var c = TrainingConfiguration()
+    /// The configuration: `base` (the defaults, or a forked checkpoint's), then --config, then the options.
+    func effectiveConfiguration(base: TrainingConfiguration = TrainingConfiguration()) throws -> TrainingConfiguration {
+        var c = base
         if let config {
             let url = URL(fileURLWithPath: config)
             guard let data = try? Data(contentsOf: url) else { throw ValidationError("--config \(config): cannot be read") }
@@ -144,12 +151,41 @@ struct TrainCommand: ParsableCommand {
         RunDataRecord(dataset: data.dataset.rawValue, data: data.data, limit: data.limit, skipBadImages: data.skipBadImages,
                       noise: noise, noiseMode: noise == nil ? nil : noiseMode.rawValue, noiseList: noiseList,
                       noiseListBase: noiseList == nil ? nil : noiseListBase, validationFraction: validationFraction,
-                      initFrom: initFrom, initDrop: initDrop, command: CommandLine.arguments)
+                      initFrom: initFrom, initDrop: initDrop, forkedFrom: fork, command: CommandLine.arguments)
+    }
+
+    /// The epochs of --keep-checkpoints.
+    func keptCheckpointEpochs() throws -> Set<Int> {
+        guard let keepCheckpoints else { return [] }
+        let parts = keepCheckpoints.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+        let epochs = parts.compactMap { Int($0) }.filter { $0 >= 1 }
+        guard epochs.count == parts.count else {
+            throw ValidationError("--keep-checkpoints '\(keepCheckpoints)': expected comma-separated epochs of at least 1")
+        }
+        return Set(epochs)
     }
 
     func run() throws {
-        var configuration = try effectiveConfiguration()
+        let forkedCheckpoint = fork.map { URL(fileURLWithPath: $0) }
+        var configuration = try effectiveConfiguration(base: try forkedCheckpoint.map { try Trainer.configuration(ofCheckpoint: $0) }
+                                                         ?? TrainingConfiguration())
+        let keptEpochs = try keptCheckpointEpochs()
         let runDirectory = URL(fileURLWithPath: runPath)
+        if let forkedCheckpoint {
+            guard !resume && initFrom == nil else { throw ValidationError("--fork starts a new run: use it without --resume and --init") }
+            let forkedSeed = try Trainer.configuration(ofCheckpoint: forkedCheckpoint).seed
+            guard configuration.seed == forkedSeed else {
+                throw ValidationError("--fork: the seed decides the injected noise and the validation split; keep the checkpoint's (\(forkedSeed))")
+            }
+            // The fork trains on the same samples and labels as the run it comes from.
+            if let saved = try RunDataRecord.read(from: forkedCheckpoint.deletingLastPathComponent()) {
+                let differences = saved.differences(from: dataRecord)
+                guard differences.isEmpty else {
+                    throw ValidationError("--fork: \(forkedCheckpoint.path) comes from a run with other data options; "
+                                          + "give the same ones: " + differences.joined(separator: "; "))
+                }
+            }
+        }
         if resume {
             if let saved = try RunDataRecord.read(from: runDirectory) {
                 let differences = saved.differences(from: dataRecord)
@@ -205,6 +241,7 @@ struct TrainCommand: ParsableCommand {
                               validation: (validationSet, validationStore))
         print("\(configuration.method == .scn ? "SCN" : "baseline"), ResNet-\(configuration.depth) (\(trainer.model.parameterCount) parameters), "
               + "\(configuration.epochs) epochs, batch \(configuration.batchSize), input \(configuration.inputSize), run \(runDirectory.path)")
+        trainer.keptCheckpointEpochs = keptEpochs
         if let initFrom, !resume {
             let drop = Set((initDrop ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
             let report = try PretrainedWeights.load(URL(fileURLWithPath: initFrom), into: trainer.model, dropping: drop)
@@ -248,6 +285,8 @@ struct TrainCommand: ParsableCommand {
         trainer.onStep = { step, total, rate in progress.update(step: step, total: total, imagesPerSecond: rate) }
         if resume {
             try trainer.resume(in: runDirectory, stoppingAfterEpoch: stopAfter)
+        } else if let forkedCheckpoint {
+            try trainer.fork(from: forkedCheckpoint, into: runDirectory, stoppingAfterEpoch: stopAfter)
         } else {
             try trainer.run(in: runDirectory, stoppingAfterEpoch: stopAfter)
         }

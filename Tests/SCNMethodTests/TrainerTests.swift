@@ -275,4 +275,87 @@ final class TrainerTests: XCTestCase {
         let fewer = Trainer(configuration: Self.configuration(epochs: 1), dataset: smaller, store: ImageStore(images: Array(store.images.prefix(16))))
         XCTAssertThrowsError(try fewer.restore(from: own)) { XCTAssertTrue("\($0)".contains("label table has 32 samples"), "\($0)") }
     }
+
+    /// A kept checkpoint, forked with the same configuration, ends bit-identical to the uninterrupted run
+    /// (a fork is a resume into a new directory); forked with another relabeling rule, the run takes the
+    /// checkpoint's labels and history and follows the new rule from there.
+    func testAKeptCheckpointForksBitIdenticallyAndWithAnotherRelabelingRule() throws {
+        let (train, store) = Self.syntheticData(count: 96, seed: 5)
+        let configuration = Self.configuration(epochs: 4)
+        let wholeDirectory = try temporaryDirectory(), sameDirectory = try temporaryDirectory(), ruleDirectory = try temporaryDirectory()
+        defer { for d in [wholeDirectory, sameDirectory, ruleDirectory] { try? FileManager.default.removeItem(at: d) } }
+        let whole = Trainer(configuration: configuration, dataset: train, store: store)
+        whole.log = { _ in }
+        whole.keptCheckpointEpochs = [2]
+        try whole.run(in: wholeDirectory)
+        let kept = wholeDirectory.appendingPathComponent("epoch-2.safetensors")
+        XCTAssertEqual(try SafeTensorsFile(contentsOf: kept).integers("training.epochs_completed"), [2])
+        XCTAssertFalse(FileManager.default.fileExists(atPath: wholeDirectory.appendingPathComponent("epoch-3.safetensors").path))
+        XCTAssertTrue(whole.relabelLog.contains { $0.epoch > 2 }, "the test needs relabels after the fork point")
+
+        let same = Trainer(configuration: configuration, dataset: train, store: store)
+        same.log = { _ in }
+        try same.fork(from: kept, into: sameDirectory)
+        for (key, tensor) in whole.model.stateDictionary().tensors {
+            XCTAssertEqual(tensor.scalars, same.model.stateDictionary().tensors[key]!.scalars, "\(key) differs after the fork")
+        }
+        XCTAssertEqual(same.dataset.labels, whole.dataset.labels)
+        let lines = { (d: URL, name: String) in
+            try String(contentsOf: d.appendingPathComponent(name), encoding: .utf8).split(separator: "\n").map(String.init)
+        }
+        XCTAssertEqual(try lines(sameDirectory, "relabels.jsonl"), try lines(wholeDirectory, "relabels.jsonl"))
+        XCTAssertEqual(try lines(sameDirectory, "metrics.jsonl").count, 4)
+        XCTAssertThrowsError(try same.fork(from: kept, into: sameDirectory)) { XCTAssertTrue("\($0)".contains("already holds a run"), "\($0)") }
+
+        var strict = configuration
+        strict.relabelConfidence = 2  // no class is that probable: no relabels after the fork
+        let ruled = Trainer(configuration: strict, dataset: train, store: store)
+        ruled.log = { _ in }
+        try ruled.fork(from: kept, into: ruleDirectory)
+        let before = try lines(wholeDirectory, "relabels.jsonl").filter { $0.contains("\"epoch\":1,") || $0.contains("\"epoch\":2,") }
+        XCTAssertEqual(try lines(ruleDirectory, "relabels.jsonl"), before, "the history up to the fork, then nothing")
+        XCTAssertEqual(Array(try lines(ruleDirectory, "metrics.jsonl").prefix(2)), Array(try lines(wholeDirectory, "metrics.jsonl").prefix(2)))
+        XCTAssertEqual(ruled.epochsCompleted, 4)
+        XCTAssertEqual(ruled.history.map(\.relabels), [0, 0])
+
+        var wider = configuration
+        wider.width = 8
+        let refused = Trainer(configuration: wider, dataset: train, store: store)
+        XCTAssertThrowsError(try refused.fork(from: kept, into: try temporaryDirectory())) {
+            XCTAssertTrue("\($0)".contains("a fork must keep the checkpoint's width (4, not 8)"), "\($0)")
+        }
+        let shorter = Trainer(configuration: Self.configuration(epochs: 1), dataset: train, store: store)
+        XCTAssertThrowsError(try shorter.fork(from: kept, into: try temporaryDirectory())) {
+            XCTAssertTrue("\($0)".contains("2 epochs in, past this run's 1"), "\($0)")
+        }
+    }
+
+    /// Where the dataset has annotator votes, every relabel records its new label's vote share, and each
+    /// epoch's vote support is the share of its relabels to a class with votes.
+    func testRelabelsRecordTheirVoteShare() throws {
+        var (train, store) = Self.syntheticData(count: 96, seed: 5)
+        // Votes: the clean class 0.7, the next class 0.3, the others none.
+        train.voteDistributions = train.cleanLabels!.map { clean in
+            (0..<4).map { $0 == clean ? 0.7 : $0 == (clean + 1) % 4 ? 0.3 : 0 }
+        }
+        let trainer = Trainer(configuration: Self.configuration(epochs: 4), dataset: train, store: store)
+        trainer.log = { _ in }
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try trainer.run(in: directory)
+        XCTAssertFalse(trainer.relabelLog.isEmpty)
+        for event in trainer.relabelLog {
+            XCTAssertEqual(event.newLabelVoteShare, train.voteDistributions![event.index][event.newLabel])
+        }
+        for m in trainer.history {
+            let events = trainer.relabelLog.filter { $0.epoch == m.epoch }
+            XCTAssertEqual(m.relabelVoteSupport,
+                           events.isEmpty ? nil : Double(events.filter { $0.newLabelVoteShare! > 0 }.count) / Double(events.count))
+        }
+        let withoutVotes = Trainer(configuration: Self.configuration(epochs: 2), dataset: Self.syntheticData(count: 96, seed: 5).0, store: store)
+        withoutVotes.log = { _ in }
+        try withoutVotes.run(in: try temporaryDirectory())
+        XCTAssertTrue(withoutVotes.relabelLog.allSatisfy { $0.newLabelVoteShare == nil })
+        XCTAssertTrue(withoutVotes.history.allSatisfy { $0.relabelVoteSupport == nil })
+    }
 }

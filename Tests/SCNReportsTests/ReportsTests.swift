@@ -102,6 +102,17 @@ final class ReportsTests: XCTestCase {
         let unknown = RelabelSummary(events: [event(1, 2, clean: nil)], classCount: 3)
         XCTAssertEqual(unknown.description(classNames: ["a", "b", "c"]), "1 change; largest: b -> c 1")
         XCTAssertEqual(RelabelSummary(events: [], classCount: 3).description(classNames: ["a", "b", "c"]), "0 changes")
+        // With votes: a change away from the majority label to a class two or more annotators chose is
+        // counted apart from one to a class nobody (or one annotator) chose.
+        var voted = [event(2, 0, clean: 2), event(2, 1, clean: 2), event(1, 0, clean: 0)]
+        voted[0].newLabelVoteShare = 0.3
+        voted[1].newLabelVoteShare = 0
+        voted[2].newLabelVoteShare = 0.8
+        let withVotes = RelabelSummary(events: voted, classCount: 3)
+        XCTAssertEqual([withVotes.broken, withVotes.brokenToVotedClass, withVotes.fixed], [2, 1, 1])
+        XCTAssertEqual(withVotes.description(classNames: ["a", "b", "c"]),
+                       "3 changes: 1 fixed a wrong label, 2 broke a right one (1 of them to a class at least two annotators chose), "
+                       + "0 swapped one wrong label for another; largest: b -> a 1, c -> a 1, c -> b 1")
     }
 
     func testRunLogsAreReadWholeOrRefusedWithFileAndLine() throws {

@@ -92,6 +92,45 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(try epochLines(), 2)
     }
 
+    func testKeptCheckpointThenForkWithOtherOptions() throws {
+        let faces = try faceFolder("faces", classes: 2, perClass: 4)
+        let run = scratch.appendingPathComponent("source-run"), forked = scratch.appendingPathComponent("forked-run")
+        let data = ["--dataset", "folder", "--data", faces.path, "--validation-fraction", "0.25"]
+        let model = ["--width", "4", "--stem", "small", "--input", "16", "--batch-size", "4"]
+        let badList = try scn(["train"] + data + model + ["--run", run.path, "--keep-checkpoints", "1,x"])
+        XCTAssertNotEqual(badList.status, 0)
+        XCTAssertTrue(badList.output.contains("--keep-checkpoints '1,x': expected comma-separated epochs"), badList.output)
+        let source = try scn(["train"] + data + model + ["--run", run.path, "--epochs", "2", "--keep-checkpoints", "1"])
+        XCTAssertEqual(source.status, 0, source.output)
+        let kept = run.appendingPathComponent("epoch-1.safetensors").path
+        XCTAssertTrue(FileManager.default.fileExists(atPath: kept))
+
+        let otherSeed = try scn(["train"] + data + ["--run", forked.path, "--fork", kept, "--seed", "9"])
+        XCTAssertNotEqual(otherSeed.status, 0)
+        XCTAssertTrue(otherSeed.output.contains("--fork: the seed decides the injected noise"), otherSeed.output)
+        let otherWidth = try scn(["train"] + data + ["--run", forked.path, "--fork", kept, "--width", "8"])
+        XCTAssertNotEqual(otherWidth.status, 0)
+        XCTAssertTrue(otherWidth.output.contains("a fork must keep the checkpoint's width (4, not 8)"), otherWidth.output)
+        let otherLabels = try scn(["train", "--dataset", "folder", "--data", faces.path, "--run", forked.path, "--fork", kept])
+        XCTAssertNotEqual(otherLabels.status, 0)
+        XCTAssertTrue(otherLabels.output.contains("--validation-fraction: the run has 0.25, this command 0.1"), otherLabels.output)
+
+        // The model options come from the checkpoint; the relabeling rule and the epoch count change.
+        let fork = try scn(["train"] + data + ["--run", forked.path, "--fork", kept, "--relabel-confidence", "0.99", "--epochs", "3"])
+        XCTAssertEqual(fork.status, 0, fork.output)
+        XCTAssertTrue(fork.output.contains("forked from \(kept) after epoch 1"), fork.output)
+        let configuration = try JSONSerialization.jsonObject(with: Data(contentsOf: forked.appendingPathComponent("configuration.json"))) as? [String: Any]
+        XCTAssertEqual(configuration?["width"] as? Int, 4)
+        XCTAssertEqual(configuration?["relabelConfidence"] as? Double, 0.99)
+        XCTAssertEqual(configuration?["epochs"] as? Int, 3)
+        let lines = try String(contentsOf: forked.appendingPathComponent("metrics.jsonl"), encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(lines.count, 3, "the source's first epoch, then the fork's two")
+        let sourceFirst = try String(contentsOf: run.appendingPathComponent("metrics.jsonl"), encoding: .utf8).split(separator: "\n").first
+        XCTAssertEqual(lines.first, sourceFirst)
+        let record = try JSONSerialization.jsonObject(with: Data(contentsOf: forked.appendingPathComponent("data.json"))) as? [String: Any]
+        XCTAssertEqual(record?["forkedFrom"] as? String, kept)
+    }
+
     func testTrainingThenClassCountMismatchAndNonImages() throws {
         let faces = try faceFolder("faces", classes: 2, perClass: 6)
         let run = scratch.appendingPathComponent("run")
