@@ -11,10 +11,8 @@ data=$1; out=$2; noise=$3; epochs=${4:-8}; seed=${5:-1}
 swift build -c release --product scn >/dev/null
 scn=.build/release/scn
 source Benchmarks/train_and_test.sh
-common="--epochs $epochs --batch-size 64 --input 48 --lr 0.1 --schedule cosine --warmup 1 --augmentation crop-flip --seed $seed"
-[ "$noise" != 0 ] && common="$common --noise $noise"
-# Relabeling starts after 5/8 of the schedule, as at 8 epochs.
-variant="--method scn --relabel-start $((epochs * 5 / 8)) --alpha-scaling batch-mean --baseline-warmup 2 --relabel-confidence 0.9 --relabel-patience 2 --loss-form official"
+common=$(ferplus_common_options $epochs $seed $noise)
+variant=$(scn_variant_options $epochs)
 name=ferplus$epochs-noise$noise$([ "$seed" = 1 ] || echo "-seed$seed")
 for method in baseline scn-official; do
     run=$out/$name-$method

@@ -22,3 +22,16 @@ train_and_test() {
     $scn eval --checkpoint "$run/best.safetensors" --dataset "$dataset" --data "$data" --split test --mirror-average --json \
         > "$run/test-mirror-average.json"
 }
+
+# The options of the FERPlus noise comparison (docs/RESULTS.md section 1), shared by the scripts beside it.
+# ferplus_common_options EPOCHS SEED NOISE: the training options both methods use (NOISE 0: clean labels).
+ferplus_common_options() {
+    echo "--epochs $1 --batch-size 64 --input 48 --lr 0.1 --schedule cosine --warmup 1 --augmentation crop-flip --seed $2" \
+        "$([ "$3" != 0 ] && echo "--noise $3")"
+}
+# scn_variant_options EPOCHS: this project's SCN variant in the official loss form; relabeling starts after
+# 5/8 of the schedule.
+scn_variant_options() {
+    echo "--method scn --relabel-start $(($1 * 5 / 8)) --alpha-scaling batch-mean --baseline-warmup 2" \
+        "--relabel-confidence 0.9 --relabel-patience 2 --loss-form official"
+}

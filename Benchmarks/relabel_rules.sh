@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# SCN's relabeling rule varied on one training history: the SCN run of noise_comparison.sh is trained up to
+# the epoch before relabeling starts (its checkpoint kept), then each rule trains the rest of the schedule
+# from that checkpoint (`scn train --fork`), and is tested like the other runs. Resumable: run it again.
+# Usage: Benchmarks/relabel_rules.sh DATA_ROOT OUT_DIR NOISE [EPOCHS] [THRESHOLDS]
+#   THRESHOLDS: relabel margins (delta2: max P - P[label]) to try, comma separated (default 0.9,0.95); the
+#   variant's own rule is threshold 0.2 with confidence 0.9 and patience 2 (noise_comparison.sh's SCN run).
+#   Runs: OUT_DIR/ferplusEPOCHS-noiseNOISE-scn-official-prefix (the shared epochs),
+#   OUT_DIR/ferplusEPOCHS-noiseNOISE-scn-official-marginT for each threshold T.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+data=$1; out=$2; noise=$3; epochs=${4:-40}; thresholds=${5:-0.9,0.95}
+swift build -c release --product scn >/dev/null
+scn=.build/release/scn
+source Benchmarks/train_and_test.sh
+start=$((epochs * 5 / 8))
+name=ferplus$epochs-noise$noise-scn-official
+prefix=$out/$name-prefix
+if [ ! -f "$prefix/epoch-$start.safetensors" ]; then
+    $scn train --dataset ferplus --data $data --run $prefix $(ferplus_common_options $epochs 1 $noise) $(scn_variant_options $epochs) \
+        --stop-after $start --keep-checkpoints $start $([ -f "$prefix/last.safetensors" ] && echo --resume)
+fi
+for threshold in ${thresholds//,/ }; do
+    run=$out/$name-margin$threshold
+    fork=()
+    [ -f "$run/last.safetensors" ] || fork=(--fork "$prefix/epoch-$start.safetensors" --relabel-threshold "$threshold")
+    train_and_test $run ferplus $data $(ferplus_common_options $epochs 1 $noise) "${fork[@]}"
+    python3 Benchmarks/relabel_analysis.py $data $run
+done
+python3 Benchmarks/summarize_runs.py $out/$name $out/$name-margin*
