@@ -2,7 +2,8 @@
 """Prints one Markdown table row per run directory: FERPlus test accuracy and mean class accuracy of the
 best-validation checkpoint (the run's test.json, written by `scn eval ... --json`), the same averaged over
 each image and its mirror image (test-mirror-average.json, `--mirror-average`; "-" without), the best validation
-accuracy, relabels and their precision, the last epoch's ROC AUC of 1-alpha and of 1-p(label) for wrong
+accuracy, relabels and their precision (and, where the run recorded votes, the share to a class at least
+two annotators chose), the last epoch's ROC AUC of 1-alpha and of 1-p(label) for wrong
 labels, the share of wrong labels the network fitted in the last epoch (memorization), and the training
 time (sum of the epochs' seconds). A run without test.json (unfinished) shows "-" for its test figures
 and its epochs so far in the run column. Usage: summarize_runs.py RUN_DIR..."""
@@ -21,6 +22,8 @@ for run in sys.argv[1:]:
     relabels = sum(m["relabels"] for m in metrics)
     judged = [(m["relabels"], m.get("relabelPrecision")) for m in metrics if m["relabels"] and m.get("relabelPrecision") is not None]
     precision = sum(n * p for n, p in judged) / sum(n for n, _ in judged) if judged else None
+    supported = [(m["relabels"], m.get("relabelVoteSupport")) for m in metrics if m["relabels"] and m.get("relabelVoteSupport") is not None]
+    support = sum(n * p for n, p in supported) / sum(n for n, _ in supported) if supported else None
     last = metrics[-1]
     fmt = lambda x: "-" if x is None else f"{x:.3f}"
     percent = lambda x: "-" if x is None else f"{100 * x:.1f}%"
@@ -29,7 +32,8 @@ for run in sys.argv[1:]:
     print(f"| {name} | {accuracy(test and test['accuracy'])} | {accuracy(test and test['mean_class_accuracy'])} "
           f"| {mirrored} "
           f"| {100 * max(m['validationAccuracy'] for m in metrics):.2f}% "
-          f"| {relabels}{'' if precision is None else f' ({100 * precision:.1f}%)'} "
+          f"| {relabels}{'' if precision is None else f' ({100 * precision:.1f}%)'}"
+          f"{'' if support is None else f', {100 * support:.1f}% to a voted class'} "
           f"| {fmt(last.get('wrongLabelAUC'))} | {fmt(last.get('wrongLabelAUCFromProbability'))} "
           f"| {percent(last.get('wrongLabelsFitted'))} "
           f"| {sum(m['seconds'] for m in metrics) / 60:.1f} |")
