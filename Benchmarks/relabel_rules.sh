@@ -2,14 +2,15 @@
 # SCN's relabeling rule varied on one training history: the SCN run of noise_comparison.sh is trained up to
 # the epoch before relabeling starts (its checkpoint kept), then each rule trains the rest of the schedule
 # from that checkpoint (`scn train --fork`), and is tested like the other runs. Resumable: run it again.
-# Usage: Benchmarks/relabel_rules.sh DATA_ROOT OUT_DIR NOISE [EPOCHS] [THRESHOLDS]
-#   THRESHOLDS: relabel margins (delta2: max P - P[label]) to try, comma separated (default 0.9,0.95); the
-#   variant's own rule is threshold 0.2 with confidence 0.9 and patience 2 (noise_comparison.sh's SCN run).
+# Usage: Benchmarks/relabel_rules.sh DATA_ROOT OUT_DIR NOISE [EPOCHS] [RULES]
+#   RULES, comma separated (default margin0.9,margin0.95): marginT relabels only where max P - P[label]
+#   exceeds T (delta2; the variant's own is 0.2, with confidence 0.9 and patience 2: noise_comparison.sh's
+#   SCN run); stopE stops relabeling from 0-based epoch E on (`--relabel-stop E`).
 #   Runs: OUT_DIR/ferplusEPOCHS-noiseNOISE-scn-official-prefix (the shared epochs),
-#   OUT_DIR/ferplusEPOCHS-noiseNOISE-scn-official-marginT for each threshold T.
+#   OUT_DIR/ferplusEPOCHS-noiseNOISE-scn-official-RULE for each rule.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-data=$1; out=$2; noise=$3; epochs=${4:-40}; thresholds=${5:-0.9,0.95}
+data=$1; out=$2; noise=$3; epochs=${4:-40}; rules=${5:-margin0.9,margin0.95}
 swift build -c release --product scn >/dev/null
 scn=.build/release/scn
 source Benchmarks/train_and_test.sh
@@ -20,11 +21,16 @@ if [ ! -f "$prefix/epoch-$start.safetensors" ]; then
     $scn train --dataset ferplus --data $data --run $prefix $(ferplus_common_options $epochs 1 $noise) $(scn_variant_options $epochs) \
         --stop-after $start --keep-checkpoints $start $([ -f "$prefix/last.safetensors" ] && echo --resume)
 fi
-for threshold in ${thresholds//,/ }; do
-    run=$out/$name-margin$threshold
+for rule in ${rules//,/ }; do
+    case $rule in
+        margin*) option=(--relabel-threshold "${rule#margin}") ;;
+        stop*) option=(--relabel-stop "${rule#stop}") ;;
+        *) echo "unknown rule '$rule': expected marginT or stopE" >&2; exit 1 ;;
+    esac
+    run=$out/$name-$rule
     fork=()
-    [ -f "$run/last.safetensors" ] || fork=(--fork "$prefix/epoch-$start.safetensors" --relabel-threshold "$threshold")
+    [ -f "$run/last.safetensors" ] || fork=(--fork "$prefix/epoch-$start.safetensors" "${option[@]}")
     train_and_test $run ferplus $data $(ferplus_common_options $epochs 1 $noise) "${fork[@]}"
     python3 Benchmarks/relabel_analysis.py $data $run
 done
-python3 Benchmarks/summarize_runs.py $out/$name $out/$name-margin*
+python3 Benchmarks/summarize_runs.py $out/$name $out/$name-margin* $out/$name-stop*

@@ -119,7 +119,7 @@ public final class Trainer {
         let epoch = epochsCompleted
         let c = configuration
         let isSCN = c.method == .scn && epoch >= c.baselineWarmupEpochs
-        let relabeling = isSCN && epoch >= c.relabelStartEpoch
+        let relabeling = isSCN && epoch >= c.relabelStartEpoch && epoch < c.relabelStopEpoch ?? .max
         let relabeler = Relabeler(threshold: c.relabelThreshold, confidence: c.relabelConfidence)
         model.train()
         let start = DispatchTime.now().uptimeNanoseconds

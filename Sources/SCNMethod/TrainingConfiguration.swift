@@ -44,6 +44,9 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     public var relabelThreshold: Float = 0.2
     public var gamma: Float = 0.5
     public var relabelStartEpoch = 10
+    /// The first epoch (0-based) in which relabeling no longer happens (nil: it goes on to the end, the
+    /// paper): relabeling happens in epochs `relabelStartEpoch..<relabelStopEpoch`.
+    public var relabelStopEpoch: Int?
     public var relabelScope: RelabelScope = .lowImportance
     public var relabelProbabilities: RelabelProbabilities = .logits
     public var lossForm: LossForm = .paper
@@ -64,8 +67,12 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
 
     public init() {}
 
-    enum CodingKeys: String, CodingKey {
-        case method, depth, stem, width, inputSize, epochs, batchSize, optimizer, learningRate, momentum, weightDecay, schedule, milestones, decay, warmupEpochs, augmentation, beta, margin, learnsMargin, relabelThreshold, gamma, relabelStartEpoch, relabelScope, relabelProbabilities, lossForm, alphaScaling, baselineWarmupEpochs, relabelConfidence, relabelPatience, importanceInput, seed, precision
+    /// The keys of `configuration.json` (a setting that is nil, such as `relabelStopEpoch`, is left out
+    /// of the file but is still a key).
+    public static var keys: [String] { CodingKeys.allCases.map(\.stringValue) }
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case method, depth, stem, width, inputSize, epochs, batchSize, optimizer, learningRate, momentum, weightDecay, schedule, milestones, decay, warmupEpochs, augmentation, beta, margin, learnsMargin, relabelThreshold, gamma, relabelStartEpoch, relabelStopEpoch, relabelScope, relabelProbabilities, lossForm, alphaScaling, baselineWarmupEpochs, relabelConfidence, relabelPatience, importanceInput, seed, precision
     }
 
     /// Decodes a configuration; keys a file does not have (one written by an earlier version) keep
@@ -94,6 +101,7 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
         relabelThreshold = try container.decodeIfPresent(type(of: relabelThreshold), forKey: .relabelThreshold) ?? relabelThreshold
         gamma = try container.decodeIfPresent(type(of: gamma), forKey: .gamma) ?? gamma
         relabelStartEpoch = try container.decodeIfPresent(type(of: relabelStartEpoch), forKey: .relabelStartEpoch) ?? relabelStartEpoch
+        relabelStopEpoch = try container.decodeIfPresent(Int.self, forKey: .relabelStopEpoch)
         relabelScope = try container.decodeIfPresent(type(of: relabelScope), forKey: .relabelScope) ?? relabelScope
         relabelProbabilities = try container.decodeIfPresent(type(of: relabelProbabilities), forKey: .relabelProbabilities) ?? relabelProbabilities
         lossForm = try container.decodeIfPresent(type(of: lossForm), forKey: .lossForm) ?? lossForm

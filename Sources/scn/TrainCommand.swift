@@ -68,6 +68,8 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "SCN: relabeling threshold delta2.") var relabelThreshold: Float?
     @Option(help: "SCN: weight gamma of the rank loss in the paper's form.") var gamma: Float?
     @Option(help: "SCN: first epoch (0-based) in which relabeling happens.") var relabelStart: Int?
+    @Option(help: "SCN: first epoch (0-based) in which relabeling no longer happens (default: it goes on to the end).")
+    var relabelStop: Int?
     @Option(help: "SCN: lowImportance (paper) or all (official code).") var relabelScope: RelabelScope?
     @Option(help: "SCN: logits (paper) or weightedLogits (official code).") var relabelProbabilities: RelabelProbabilities?
     @Option(help: "SCN: paper (gamma-weighted) or official (WCE + RR).") var lossForm: LossForm?
@@ -95,7 +97,7 @@ struct TrainCommand: ParsableCommand {
             }
             var merged = try JSONSerialization.jsonObject(with: JSONEncoder().encode(c)) as! [String: Any]
             for (key, value) in given {
-                guard merged[key] != nil else { throw ValidationError("--config \(config): unknown key '\(key)'") }
+                guard TrainingConfiguration.keys.contains(key) else { throw ValidationError("--config \(config): unknown key '\(key)'") }
                 merged[key] = value
             }
             do { c = try JSONDecoder().decode(TrainingConfiguration.self, from: JSONSerialization.data(withJSONObject: merged)) } catch {
@@ -128,6 +130,7 @@ struct TrainCommand: ParsableCommand {
         if let relabelThreshold { c.relabelThreshold = relabelThreshold }
         if let gamma { c.gamma = gamma }
         if let relabelStart { c.relabelStartEpoch = relabelStart }
+        if let relabelStop { c.relabelStopEpoch = relabelStop }
         if let relabelScope { c.relabelScope = relabelScope }
         if let relabelProbabilities { c.relabelProbabilities = relabelProbabilities }
         if let lossForm { c.lossForm = lossForm }
@@ -143,6 +146,9 @@ struct TrainCommand: ParsableCommand {
             throw ValidationError("--epochs must be at least 1, --batch-size at least 2, --input at least 8")
         }
         guard c.beta > 0 && c.beta < 1 else { throw ValidationError("--beta must be between 0 and 1") }
+        if let stop = c.relabelStopEpoch, stop <= c.relabelStartEpoch {
+            throw ValidationError("--relabel-stop \(stop) is not after the relabeling start (\(c.relabelStartEpoch)): nothing would be relabeled")
+        }
         return c
     }
 

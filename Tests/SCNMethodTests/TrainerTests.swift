@@ -330,6 +330,26 @@ final class TrainerTests: XCTestCase {
         }
     }
 
+    /// Relabeling happens from the start epoch up to, not including, the stop epoch.
+    func testRelabelingStopsAtTheStopEpoch() throws {
+        let (train, store) = Self.syntheticData(count: 96, seed: 5)
+        var relabelEpochs: [Int?: Set<Int>] = [:]
+        for stop in [nil, 3] as [Int?] {
+            var c = Self.configuration(epochs: 4)
+            c.relabelStopEpoch = stop
+            let trainer = Trainer(configuration: c, dataset: train, store: store)
+            trainer.log = { _ in }
+            let directory = try temporaryDirectory()
+            defer { try? FileManager.default.removeItem(at: directory) }
+            try trainer.run(in: directory)
+            relabelEpochs[stop] = Set(trainer.relabelLog.map(\.epoch))
+        }
+        // Events are numbered from 1: 0-based epochs 1..<3 are events' epochs 2 and 3.
+        XCTAssertTrue(relabelEpochs[nil]!.contains(4), "the test needs relabels in the last epoch: \(relabelEpochs)")
+        XCTAssertFalse(relabelEpochs[3]!.isEmpty)
+        XCTAssertTrue(relabelEpochs[3]!.isSubset(of: [2, 3]), "\(relabelEpochs)")
+    }
+
     /// Where the dataset has annotator votes, every relabel records its new label's vote share, and each
     /// epoch's vote support is the share of its relabels to a class with votes.
     func testRelabelsRecordTheirVoteShare() throws {

@@ -131,6 +131,29 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(record?["forkedFrom"] as? String, kept)
     }
 
+    func testConfigurationFileAndRelabelStop() throws {
+        let faces = try faceFolder("faces", classes: 2, perClass: 4)
+        let run = scratch.appendingPathComponent("configured-run")
+        let options = ["--dataset", "folder", "--data", faces.path, "--run", run.path, "--epochs", "1", "--width", "4",
+                       "--stem", "small", "--input", "16", "--batch-size", "4", "--validation-fraction", "0.25"]
+        let file = scratch.appendingPathComponent("configuration.json")
+        try Data(#"{"relabelStopEpoch": 12, "bogus": 1}"#.utf8).write(to: file)
+        let unknown = try scn(["train"] + options + ["--config", file.path])
+        XCTAssertNotEqual(unknown.status, 0)
+        XCTAssertTrue(unknown.output.contains("unknown key 'bogus'"), unknown.output)
+        let early = try scn(["train"] + options + ["--relabel-stop", "10"])
+        XCTAssertNotEqual(early.status, 0)
+        XCTAssertTrue(early.output.contains("--relabel-stop 10 is not after the relabeling start (10)"), early.output)
+
+        // A setting that is nil by default (left out of configuration.json) is still a known key.
+        try Data(#"{"relabelStopEpoch": 12, "relabelStartEpoch": 3}"#.utf8).write(to: file)
+        let configured = try scn(["train"] + options + ["--config", file.path])
+        XCTAssertEqual(configured.status, 0, configured.output)
+        let saved = try JSONSerialization.jsonObject(with: Data(contentsOf: run.appendingPathComponent("configuration.json"))) as? [String: Any]
+        XCTAssertEqual(saved?["relabelStopEpoch"] as? Int, 12)
+        XCTAssertEqual(saved?["relabelStartEpoch"] as? Int, 3)
+    }
+
     func testTrainingThenClassCountMismatchAndNonImages() throws {
         let faces = try faceFolder("faces", classes: 2, perClass: 6)
         let run = scratch.appendingPathComponent("run")
