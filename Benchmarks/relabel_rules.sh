@@ -9,6 +9,7 @@
 #   Runs: OUT_DIR/ferplusEPOCHS-noiseNOISE-scn-official-prefix (the shared epochs),
 #   OUT_DIR/ferplusEPOCHS-noiseNOISE-scn-official-RULE for each rule.
 set -euo pipefail
+shopt -s nullglob
 cd "$(dirname "$0")/.."
 data=$1; out=$2; noise=$3; epochs=${4:-40}; rules=${5:-margin0.9,margin0.95}
 swift build -c release --product scn >/dev/null
