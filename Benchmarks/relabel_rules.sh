@@ -5,7 +5,7 @@
 # Usage: Benchmarks/relabel_rules.sh DATA_ROOT OUT_DIR NOISE [EPOCHS] [RULES]
 #   RULES, comma separated (default margin0.9,margin0.95): marginT relabels only where max P - P[label]
 #   exceeds T (delta2; the variant's own is 0.2, with confidence 0.9 and patience 2: noise_comparison.sh's
-#   SCN run); stopE stops relabeling from 0-based epoch E on (`--relabel-stop E`).
+#   SCN run); stopE stops relabeling from 0-based epoch E on (`--relabel-stop E`); marginT+stopE both.
 #   Runs: OUT_DIR/ferplusEPOCHS-noiseNOISE-scn-official-prefix (the shared epochs),
 #   OUT_DIR/ferplusEPOCHS-noiseNOISE-scn-official-RULE for each rule.
 set -euo pipefail
@@ -23,11 +23,14 @@ if [ ! -f "$prefix/epoch-$start.safetensors" ]; then
         --stop-after $start --keep-checkpoints $start $([ -f "$prefix/last.safetensors" ] && echo --resume)
 fi
 for rule in ${rules//,/ }; do
-    case $rule in
-        margin*) option=(--relabel-threshold "${rule#margin}") ;;
-        stop*) option=(--relabel-stop "${rule#stop}") ;;
-        *) echo "unknown rule '$rule': expected marginT or stopE" >&2; exit 1 ;;
-    esac
+    option=()
+    for part in ${rule//+/ }; do
+        case $part in
+            margin*) option+=(--relabel-threshold "${part#margin}") ;;
+            stop*) option+=(--relabel-stop "${part#stop}") ;;
+            *) echo "unknown rule '$part': expected marginT, stopE or both joined by +" >&2; exit 1 ;;
+        esac
+    done
     run=$out/$name-$rule
     fork=()
     [ -f "$run/last.safetensors" ] || fork=(--fork "$prefix/epoch-$start.safetensors" "${option[@]}")
