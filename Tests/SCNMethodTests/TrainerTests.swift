@@ -49,10 +49,20 @@ final class TrainerTests: XCTestCase {
         return c
     }
 
+    /// A new empty directory, removed when the test ends.
     private func temporaryDirectory() throws -> URL {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("scn-run-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        addTeardownBlock { try? FileManager.default.removeItem(at: url) }
         return url
+    }
+
+    /// A trainer that logs nothing.
+    private func quietTrainer(_ configuration: TrainingConfiguration, _ dataset: ExpressionDataset, _ store: ImageStore,
+                              validation: (dataset: ExpressionDataset, store: ImageStore)? = nil) -> Trainer {
+        let trainer = Trainer(configuration: configuration, dataset: dataset, store: store, validation: validation)
+        trainer.log = { _ in }
+        return trainer
     }
 
     func testTrainingLearnsAndWritesTheRunDirectory() throws {
@@ -60,11 +70,8 @@ final class TrainerTests: XCTestCase {
         let (validation, validationStore) = Self.syntheticData(count: 64, seed: 2)
         var cleanValidation = validation
         cleanValidation.replaceLabels(validation.cleanLabels!, keepingCurrentAsClean: false)
-        let trainer = Trainer(configuration: Self.configuration(epochs: 6), dataset: train, store: store,
-                              validation: (cleanValidation, validationStore))
-        trainer.log = { _ in }
+        let trainer = quietTrainer(Self.configuration(epochs: 6), train, store, validation: (cleanValidation, validationStore))
         let directory = try temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: directory) }
         try trainer.run(in: directory)
 
         let metrics = try String(contentsOf: directory.appendingPathComponent("metrics.jsonl"), encoding: .utf8)
@@ -111,22 +118,15 @@ final class TrainerTests: XCTestCase {
     private func checkResumeIsBitIdentical(_ configuration: TrainingConfiguration, file: StaticString = #filePath,
                                            line: UInt = #line) throws {
         let (train, store) = Self.syntheticData(count: 96, seed: 5)
-        let whole = Trainer(configuration: configuration, dataset: train, store: store)
-        whole.log = { _ in }
+        let whole = quietTrainer(configuration, train, store)
         let wholeDirectory = try temporaryDirectory(), partDirectory = try temporaryDirectory()
-        defer {
-            try? FileManager.default.removeItem(at: wholeDirectory)
-            try? FileManager.default.removeItem(at: partDirectory)
-        }
         try whole.run(in: wholeDirectory)
 
         // Stopped after 2 epochs (as if killed then): a new process (trainer) resumes from the run directory.
-        let first = Trainer(configuration: configuration, dataset: train, store: store)
-        first.log = { _ in }
+        let first = quietTrainer(configuration, train, store)
         try first.run(in: partDirectory, stoppingAfterEpoch: 2)
         XCTAssertEqual(first.epochsCompleted, 2, file: file, line: line)
-        let resumed = Trainer(configuration: configuration, dataset: train, store: store)
-        resumed.log = { _ in }
+        let resumed = quietTrainer(configuration, train, store)
         try resumed.resume(in: partDirectory)
 
         let a = whole.model.stateDictionary().tensors, b = resumed.model.stateDictionary().tensors
@@ -150,10 +150,8 @@ final class TrainerTests: XCTestCase {
             var c = Self.configuration(epochs: 6)
             c.relabelStartEpoch = 100
             c.importanceInput = input
-            let trainer = Trainer(configuration: c, dataset: train, store: store)
-            trainer.log = { _ in }
+            let trainer = quietTrainer(c, train, store)
             let directory = try temporaryDirectory()
-            defer { try? FileManager.default.removeItem(at: directory) }
             try trainer.run(in: directory)
             let alphas = trainer.evaluate(train, store: store).alphas
             aucs[input] = rocAUC(scores: alphas.map { 1 - Double($0) }, positives: wrong)
@@ -169,16 +167,13 @@ final class TrainerTests: XCTestCase {
     func testANonFiniteLossStopsWithTheLastCheckpointIntact() throws {
         let (train, store) = Self.syntheticData(count: 64, seed: 9)
         let directory = try temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let first = Trainer(configuration: Self.configuration(epochs: 1), dataset: train, store: store)
-        first.log = { _ in }
+        let first = quietTrainer(Self.configuration(epochs: 1), train, store)
         try first.run(in: directory)
         let last = directory.appendingPathComponent("last.safetensors")
         let lastBefore = try Data(contentsOf: last)
 
         // The continuation's weights go bad (as after a diverging step): the next loss is NaN.
-        let second = Trainer(configuration: Self.configuration(epochs: 2), dataset: train, store: store)
-        second.log = { _ in }
+        let second = quietTrainer(Self.configuration(epochs: 2), train, store)
         try second.restore(from: last)
         second.model.parameters[0].data[0] = .nan
         XCTAssertThrowsError(try second.run(in: directory)) { error in
@@ -192,10 +187,8 @@ final class TrainerTests: XCTestCase {
 
     func testATrainedCheckpointPredictsLikeTheTrainer() throws {
         let (train, store) = Self.syntheticData(count: 64, seed: 11)
-        let trainer = Trainer(configuration: Self.configuration(epochs: 2), dataset: train, store: store)
-        trainer.log = { _ in }
+        let trainer = quietTrainer(Self.configuration(epochs: 2), train, store)
         let directory = try temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: directory) }
         try trainer.run(in: directory)
         let trained = try TrainedModel(checkpoint: directory.appendingPathComponent("last.safetensors"))
         XCTAssertEqual(trained.classNames, ["a", "b", "c", "d"])
@@ -217,10 +210,8 @@ final class TrainerTests: XCTestCase {
 
     func testMirrorAveragingIsTheMeanOverEachImageAndItsMirrorImage() throws {
         let (train, store) = Self.syntheticData(count: 48, seed: 5)
-        let trainer = Trainer(configuration: Self.configuration(epochs: 1), dataset: train, store: store)
-        trainer.log = { _ in }
+        let trainer = quietTrainer(Self.configuration(epochs: 1), train, store)
         let directory = try temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: directory) }
         try trainer.run(in: directory)
         let trained = try TrainedModel(checkpoint: directory.appendingPathComponent("last.safetensors"))
         let mirroredStore = ImageStore(images: store.images.map { image in
@@ -260,7 +251,6 @@ final class TrainerTests: XCTestCase {
         let (train, store) = Self.syntheticData(count: 32, seed: 7)
         let trainer = Trainer(configuration: Self.configuration(epochs: 1), dataset: train, store: store)
         let directory = try temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: directory) }
         let foreign = directory.appendingPathComponent("weights.safetensors")
         try trainer.model.save(to: foreign)
         XCTAssertThrowsError(try trainer.restore(from: foreign)) { XCTAssertTrue("\($0)".contains("not an SCN training checkpoint")) }
@@ -283,9 +273,7 @@ final class TrainerTests: XCTestCase {
         let (train, store) = Self.syntheticData(count: 96, seed: 5)
         let configuration = Self.configuration(epochs: 4)
         let wholeDirectory = try temporaryDirectory(), sameDirectory = try temporaryDirectory(), ruleDirectory = try temporaryDirectory()
-        defer { for d in [wholeDirectory, sameDirectory, ruleDirectory] { try? FileManager.default.removeItem(at: d) } }
-        let whole = Trainer(configuration: configuration, dataset: train, store: store)
-        whole.log = { _ in }
+        let whole = quietTrainer(configuration, train, store)
         whole.keptCheckpointEpochs = [2]
         try whole.run(in: wholeDirectory)
         let kept = wholeDirectory.appendingPathComponent("epoch-2.safetensors")
@@ -293,8 +281,7 @@ final class TrainerTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: wholeDirectory.appendingPathComponent("epoch-3.safetensors").path))
         XCTAssertTrue(whole.relabelLog.contains { $0.epoch > 2 }, "the test needs relabels after the fork point")
 
-        let same = Trainer(configuration: configuration, dataset: train, store: store)
-        same.log = { _ in }
+        let same = quietTrainer(configuration, train, store)
         try same.fork(from: kept, into: sameDirectory)
         for (key, tensor) in whole.model.stateDictionary().tensors {
             XCTAssertEqual(tensor.scalars, same.model.stateDictionary().tensors[key]!.scalars, "\(key) differs after the fork")
@@ -309,8 +296,7 @@ final class TrainerTests: XCTestCase {
 
         var strict = configuration
         strict.relabelConfidence = 2  // no class is that probable: no relabels after the fork
-        let ruled = Trainer(configuration: strict, dataset: train, store: store)
-        ruled.log = { _ in }
+        let ruled = quietTrainer(strict, train, store)
         try ruled.fork(from: kept, into: ruleDirectory)
         let before = try lines(wholeDirectory, "relabels.jsonl").filter { $0.contains("\"epoch\":1,") || $0.contains("\"epoch\":2,") }
         XCTAssertEqual(try lines(ruleDirectory, "relabels.jsonl"), before, "the history up to the fork, then nothing")
@@ -337,10 +323,8 @@ final class TrainerTests: XCTestCase {
         for stop in [nil, 3] as [Int?] {
             var c = Self.configuration(epochs: 4)
             c.relabelStopEpoch = stop
-            let trainer = Trainer(configuration: c, dataset: train, store: store)
-            trainer.log = { _ in }
+            let trainer = quietTrainer(c, train, store)
             let directory = try temporaryDirectory()
-            defer { try? FileManager.default.removeItem(at: directory) }
             try trainer.run(in: directory)
             relabelEpochs[stop] = Set(trainer.relabelLog.map(\.epoch))
         }
@@ -358,10 +342,8 @@ final class TrainerTests: XCTestCase {
         train.voteDistributions = train.cleanLabels!.map { clean in
             (0..<4).map { $0 == clean ? 0.7 : $0 == (clean + 1) % 4 ? 0.3 : 0 }
         }
-        let trainer = Trainer(configuration: Self.configuration(epochs: 4), dataset: train, store: store)
-        trainer.log = { _ in }
+        let trainer = quietTrainer(Self.configuration(epochs: 4), train, store)
         let directory = try temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: directory) }
         try trainer.run(in: directory)
         XCTAssertFalse(trainer.relabelLog.isEmpty)
         for event in trainer.relabelLog {
@@ -372,8 +354,7 @@ final class TrainerTests: XCTestCase {
             XCTAssertEqual(m.relabelVoteSupport,
                            events.isEmpty ? nil : Double(events.filter { $0.newLabelVoteShare! > 0 }.count) / Double(events.count))
         }
-        let withoutVotes = Trainer(configuration: Self.configuration(epochs: 2), dataset: Self.syntheticData(count: 96, seed: 5).0, store: store)
-        withoutVotes.log = { _ in }
+        let withoutVotes = quietTrainer(Self.configuration(epochs: 2), Self.syntheticData(count: 96, seed: 5).0, store)
         try withoutVotes.run(in: try temporaryDirectory())
         XCTAssertTrue(withoutVotes.relabelLog.allSatisfy { $0.newLabelVoteShare == nil })
         XCTAssertTrue(withoutVotes.history.allSatisfy { $0.relabelVoteSupport == nil })
