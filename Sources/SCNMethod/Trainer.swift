@@ -376,18 +376,14 @@ public enum Evaluator {
     /// are the mean over the image and its left-right mirror image (test-time augmentation; twice the time).
     public static func evaluate(model: SCNModel, dataset: ExpressionDataset, store: ImageStore, transforms: [ImageTransform],
                                 batchSize: Int, averagingMirrorImages: Bool = false) -> Evaluation {
-        var (probabilities, alphas) = outputs(model: model, store: store, labels: dataset.labels, transforms: transforms, batchSize: batchSize)
-        if averagingMirrorImages {
-            let mirrored = outputs(model: model, store: store, labels: dataset.labels,
-                                   transforms: [.horizontalFlip(p: 1)] + transforms, batchSize: batchSize)
-            for i in probabilities.indices {
-                probabilities[i] = zip(probabilities[i], mirrored.probabilities[i]).map { ($0 + $1) / 2 }
-                alphas[i] = (alphas[i] + mirrored.alphas[i]) / 2
-            }
-        }
-        let predictions = probabilities.map { row in row.argmax()! }
-        return Evaluation(report: ClassificationReport(predictions: predictions, labels: dataset.labels, classCount: dataset.classCount),
-                          predictions: predictions, alphas: alphas, probabilities: probabilities)
+        let (probabilities, alphas) = outputs(model: model, store: store, labels: dataset.labels, transforms: transforms, batchSize: batchSize)
+        let plain = Evaluation(probabilities: probabilities, alphas: alphas, labels: dataset.labels, classCount: dataset.classCount)
+        guard averagingMirrorImages else { return plain }
+        let mirrored = outputs(model: model, store: store, labels: dataset.labels,
+                               transforms: [.horizontalFlip(p: 1)] + transforms, batchSize: batchSize)
+        return Evaluation(averaging: [plain, Evaluation(probabilities: mirrored.probabilities, alphas: mirrored.alphas,
+                                                        labels: dataset.labels, classCount: dataset.classCount)],
+                          labels: dataset.labels)
     }
 }
 
@@ -400,6 +396,33 @@ public struct Evaluation {
     public var alphas: [Float]
     /// Each sample's class probabilities (softmax of the logits).
     public var probabilities: [[Float]]
+
+    /// The figures of `probabilities` (one row of `classCount` per sample) and `alphas` against `labels`.
+    public init(probabilities: [[Float]], alphas: [Float], labels: [Int], classCount: Int) {
+        predictions = probabilities.map { row in row.argmax()! }
+        report = ClassificationReport(predictions: predictions, labels: labels, classCount: classCount)
+        self.alphas = alphas
+        self.probabilities = probabilities
+    }
+
+    /// The evaluation of the per-sample mean probabilities and alphas of `evaluations` (at least one, all
+    /// of the same samples) against `labels`: a mirror-image average, an ensemble.
+    public init(averaging evaluations: [Evaluation], labels: [Int]) {
+        precondition(!evaluations.isEmpty, "nothing to average")
+        let count = Float(evaluations.count)
+        var probabilities = evaluations[0].probabilities, alphas = evaluations[0].alphas
+        for other in evaluations.dropFirst() {
+            for i in probabilities.indices {
+                for k in probabilities[i].indices { probabilities[i][k] += other.probabilities[i][k] }
+                alphas[i] += other.alphas[i]
+            }
+        }
+        for i in probabilities.indices {
+            for k in probabilities[i].indices { probabilities[i][k] /= count }
+            alphas[i] /= count
+        }
+        self.init(probabilities: probabilities, alphas: alphas, labels: labels, classCount: evaluations[0].report.perClassAccuracy.count)
+    }
 
     /// The ROC AUCs of 1 - alpha and of 1 - p(label) for telling the samples whose `labels` differ from
     /// `cleanLabels` (-1: unknown, left out); nil where there are not both kinds.

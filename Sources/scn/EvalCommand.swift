@@ -7,7 +7,7 @@ import SCNMethod
 struct EvalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "eval",
-        abstract: "Evaluate a trained checkpoint on a dataset split.",
+        abstract: "Evaluate a trained checkpoint, or an ensemble of checkpoints, on a dataset split.",
         discussion: """
             Prints accuracy, mean class accuracy, per-class accuracy, the confusion matrix (rows: true \
             class, columns: predicted) and calibration: mean confidence, expected calibration error (15 \
@@ -17,7 +17,9 @@ struct EvalCommand: ParsableCommand {
             samples with the same label compared) and per label; and over all samples that of 1 - p(label).
             """)
 
-    @Option(help: "A checkpoint written by scn train (last.safetensors or best.safetensors).") var checkpoint: String
+    @Option(help: ArgumentHelp("A checkpoint written by scn train (last.safetensors or best.safetensors); repeat it to evaluate an ensemble: the mean of the checkpoints' class probabilities and alphas.",
+                               valueName: "file"))
+    var checkpoint: [String]
     @OptionGroup var data: DatasetOptions
     @Option(help: "Split: train, validation or test.") var split = "test"
     @Flag(help: "Average each image's class probabilities and alpha with its left-right mirror image's (test-time augmentation; twice the time).")
@@ -25,20 +27,20 @@ struct EvalCommand: ParsableCommand {
     @Flag(help: "Print one JSON object.") var json = false
 
     func run() throws {
-        let url = URL(fileURLWithPath: checkpoint)
-        guard FileManager.default.fileExists(atPath: url.path) else {
-            throw ValidationError("--checkpoint \(checkpoint): no such file")
+        let urls = checkpoint.map { URL(fileURLWithPath: $0) }
+        for url in urls where !FileManager.default.fileExists(atPath: url.path) {
+            throw ValidationError("--checkpoint \(url.path): no such file")
         }
-        let trained = try TrainedModel(checkpoint: url)
+        let ensemble = try ModelEnsemble(checkpoints: urls)
         guard var dataset = try data.load(split: split) else {
             throw ValidationError("\(data.dataset.rawValue) has no '\(split)' split")
         }
         let store = try data.images(for: &dataset)
-        let evaluation = try trained.evaluate(dataset, store: store, averagingMirrorImages: mirrorAverage)
+        let evaluation = try ensemble.evaluate(dataset, store: store, averagingMirrorImages: mirrorAverage)
         let report = evaluation.report
         let calibration = Calibration(probabilities: evaluation.probabilities, labels: dataset.labels)
         var result: [String: Any] = [
-            "checkpoint": url.path, "dataset": dataset.name, "split": split, "mirror_average": mirrorAverage, "count": report.count,
+            "checkpoint": urls.count == 1 ? urls[0].path as Any : urls.map(\.path), "ensemble_size": urls.count, "dataset": dataset.name, "split": split, "mirror_average": mirrorAverage, "count": report.count,
             "accuracy": report.accuracy, "mean_class_accuracy": report.meanClassAccuracy,
             "per_class_accuracy": Dictionary(uniqueKeysWithValues: zip(dataset.classNames, report.perClassAccuracy.map { $0 ?? -1 })),
             "confusion_matrix": report.confusionMatrix, "class_names": dataset.classNames,
@@ -56,8 +58,9 @@ struct EvalCommand: ParsableCommand {
             let data = try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys])
             print(String(decoding: data, as: UTF8.self))
         } else {
+            let averaging = (urls.count > 1 ? ", mean of \(urls.count) checkpoints" : "") + (mirrorAverage ? ", averaged with mirror images" : "")
             print(String(format: "%@ %@: accuracy %.2f%%, mean class accuracy %.2f%% (%d images%@)", dataset.name, split,
-                         100 * report.accuracy, 100 * report.meanClassAccuracy, report.count, mirrorAverage ? ", averaged with mirror images" : ""))
+                         100 * report.accuracy, 100 * report.meanClassAccuracy, report.count, averaging))
             print(String(format: "mean confidence %.3f, expected calibration error %.3f, negative log-likelihood %.3f nats",
                          calibration.meanConfidence, calibration.expectedCalibrationError, calibration.negativeLogLikelihood))
             for (name, accuracy) in zip(dataset.classNames, report.perClassAccuracy) {

@@ -10,14 +10,16 @@ struct PredictCommand: ParsableCommand {
         abstract: "Predict the expression of face images (files or folders), with probabilities and certainty.",
         discussion: "Certainty is SCN's importance weight alpha in (0, 1): low for ambiguous or unclear faces.")
 
-    @Option(help: "A checkpoint written by scn train.") var checkpoint: String
+    @Option(help: ArgumentHelp("A checkpoint written by scn train; repeat it to predict with an ensemble (the mean of the checkpoints' probabilities and certainties).",
+                               valueName: "file"))
+    var checkpoint: [String]
     @Argument(help: "Image files (.jpg, .png) or folders of them.") var inputs: [String]
     @Flag(help: "Average each image's probabilities and certainty with its left-right mirror image's (twice the time).")
     var mirrorAverage = false
     @Flag(help: "Print one JSON object per image, one per line.") var json = false
 
     func run() throws {
-        let trained = try TrainedModel(checkpoint: URL(fileURLWithPath: checkpoint))
+        let trained = try ModelEnsemble(checkpoints: checkpoint.map { URL(fileURLWithPath: $0) })
         var files: [String] = []
         for input in inputs {
             var isDirectory: ObjCBool = false

@@ -247,6 +247,52 @@ final class TrainerTests: XCTestCase {
         }
     }
 
+    /// An ensemble's outputs are the mean of its members' (two runs of other seeds); an ensemble of one
+    /// checkpoint twice is that checkpoint; members with other classes are refused by name.
+    func testAnEnsembleAveragesItsMembersOutputs() throws {
+        let (train, store) = Self.syntheticData(count: 48, seed: 13)
+        var checkpoints: [URL] = []
+        for seed: UInt64 in [3, 4] {
+            var c = Self.configuration(epochs: 1)
+            c.seed = seed
+            let directory = try temporaryDirectory()
+            try quietTrainer(c, train, store).run(in: directory)
+            checkpoints.append(directory.appendingPathComponent("last.safetensors"))
+        }
+        let members = try checkpoints.map { try TrainedModel(checkpoint: $0) }
+        let outputs = try members.map { try $0.evaluate(train, store: store, averagingMirrorImages: true) }
+        XCTAssertNotEqual(outputs[0].probabilities, outputs[1].probabilities, "two seeds, two models")
+        let ensemble = try ModelEnsemble(checkpoints: checkpoints)
+        let averaged = try ensemble.evaluate(train, store: store, averagingMirrorImages: true)
+        let predicted = ensemble.predict(store.images, averagingMirrorImages: true)
+        for i in train.labels.indices {
+            for k in 0..<train.classCount {
+                let mean = (outputs[0].probabilities[i][k] + outputs[1].probabilities[i][k]) / 2
+                XCTAssertEqual(averaged.probabilities[i][k], mean, accuracy: 1e-6)
+                XCTAssertEqual(predicted[i].probabilities[k], mean, accuracy: 1e-6)
+            }
+            XCTAssertEqual(averaged.alphas[i], (outputs[0].alphas[i] + outputs[1].alphas[i]) / 2, accuracy: 1e-6)
+            XCTAssertEqual(predicted[i].certainty, averaged.alphas[i], accuracy: 1e-6)
+            let row = averaged.probabilities[i]
+            XCTAssertEqual(averaged.predictions[i], row.indices.max { row[$0] < row[$1] }!)
+            XCTAssertEqual(predicted[i].label, averaged.predictions[i])
+        }
+        XCTAssertEqual(averaged.report, ClassificationReport(predictions: averaged.predictions, labels: train.labels, classCount: 4))
+        let twice = try ModelEnsemble(checkpoints: [checkpoints[0], checkpoints[0]]).evaluate(train, store: store, averagingMirrorImages: true)
+        XCTAssertEqual(twice.probabilities, outputs[0].probabilities)
+        XCTAssertEqual(twice.report, outputs[0].report)
+
+        var renamed = train
+        renamed.classNames = ["a", "b", "c", "e"]
+        let renamedDirectory = try temporaryDirectory()
+        try quietTrainer(Self.configuration(epochs: 1), renamed, store).run(in: renamedDirectory)
+        let other = renamedDirectory.appendingPathComponent("last.safetensors")
+        XCTAssertThrowsError(try ModelEnsemble(checkpoints: [checkpoints[0], other])) { error in
+            XCTAssertTrue("\(error)".contains("\(other.path): classes [\"a\", \"b\", \"c\", \"e\"], but \(checkpoints[0].path) has"), "\(error)")
+        }
+        XCTAssertThrowsError(try ModelEnsemble(checkpoints: [])) { XCTAssertTrue("\($0)".contains("at least one checkpoint"), "\($0)") }
+    }
+
     func testForeignAndMismatchedCheckpointsAreRefused() throws {
         let (train, store) = Self.syntheticData(count: 32, seed: 7)
         let trainer = Trainer(configuration: Self.configuration(epochs: 1), dataset: train, store: store)

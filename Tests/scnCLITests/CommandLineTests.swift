@@ -174,6 +174,28 @@ final class CommandLineTests: XCTestCase {
                                "--noise", "0.3", "--validation-fraction", "0.25"])
         XCTAssertNotEqual(noisier.status, 0)
         XCTAssertTrue(noisier.output.contains("--noise: the run has none, this command 0.3"), noisier.output)
+        // An ensemble of the checkpoint twice evaluates as the checkpoint; a missing member is named.
+        func evaluation(_ checkpoints: [String]) throws -> [String: Any] {
+            let result = try scn(["eval", "--dataset", "folder", "--data", faces.path, "--split", "train", "--json"]
+                                 + checkpoints.flatMap { ["--checkpoint", $0] })
+            XCTAssertEqual(result.status, 0, result.output)
+            return try XCTUnwrap(JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any], result.output)
+        }
+        let single = try evaluation([checkpoint]), pair = try evaluation([checkpoint, checkpoint])
+        XCTAssertEqual(single["ensemble_size"] as? Int, 1)
+        XCTAssertEqual(single["checkpoint"] as? String, checkpoint)
+        XCTAssertEqual(pair["ensemble_size"] as? Int, 2)
+        XCTAssertEqual(pair["checkpoint"] as? [String], [checkpoint, checkpoint])
+        XCTAssertEqual(pair["accuracy"] as? Double, single["accuracy"] as? Double)
+        XCTAssertEqual(pair["confusion_matrix"] as? [[Int]], single["confusion_matrix"] as? [[Int]])
+        let missingMember = try scn(["eval", "--checkpoint", checkpoint, "--checkpoint", "/no/such.safetensors", "--dataset", "folder",
+                                     "--data", faces.path])
+        XCTAssertNotEqual(missingMember.status, 0)
+        XCTAssertTrue(missingMember.output.contains("--checkpoint /no/such.safetensors: no such file"), missingMember.output)
+        let ensemblePrediction = try scn(["predict", "--checkpoint", checkpoint, "--checkpoint", checkpoint, "--json",
+                                          faces.appendingPathComponent("surprise/0.png").path])
+        XCTAssertEqual(ensemblePrediction.status, 0, ensemblePrediction.output)
+        XCTAssertTrue(ensemblePrediction.output.contains("\"certainty\""), ensemblePrediction.output)
         // Three classes against a two-class model.
         let more = try faceFolder("more", classes: 3, perClass: 2)
         let mismatch = try scn(["eval", "--checkpoint", checkpoint, "--dataset", "folder", "--data", more.path, "--split", "train"])
