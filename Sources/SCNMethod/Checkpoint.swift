@@ -10,7 +10,8 @@ extension Trainer {
     ///
     /// Keys: `model.<name>` (parameters, buffers, `num_batches_tracked`), `optimizer.<name>.<slot>`,
     /// `optimizer.step`, `training.epochs_completed`, `training.labels` (I64, the current label of
-    /// every sample), `training.relabel_proposals` (rows of index, label, epoch, streak). Metadata: `format_version`, `kind` = `scn-checkpoint`, `configuration` (JSON),
+    /// every sample), `training.relabel_proposals` (rows of index, label, epoch, streak), and with weight
+    /// averaging `average.<name>` (the averaged model, keys as `model.`). Metadata: `format_version`, `kind` = `scn-checkpoint`, `configuration` (JSON),
     /// `class_names` (JSON), `best_validation_accuracy`.
     public func saveCheckpoint(to url: URL) throws {
         let configurationJSON = String(decoding: try JSONEncoder.sorted.encode(configuration), as: UTF8.self)
@@ -22,6 +23,10 @@ extension Trainer {
         let state = model.stateDictionary()
         for (key, tensor) in state.tensors { writer.add("model.\(key)", tensor) }
         for (key, value) in state.integers { writer.add("model.\(key)", integers: [Int64(value)], shape: []) }
+        if let averaged = weightAverage?.model.stateDictionary() {
+            for (key, tensor) in averaged.tensors { writer.add("average.\(key)", tensor) }
+            for (key, value) in averaged.integers { writer.add("average.\(key)", integers: [Int64(value)], shape: []) }
+        }
         let optimizerState = optimizer.stateDictionary()
         for (key, tensor) in optimizerState.tensors { writer.add("optimizer.\(key)", tensor) }
         writer.add("optimizer.step", integers: [Int64(optimizerState.step)], shape: [])
@@ -61,27 +66,30 @@ extension Trainer {
         guard labels.allSatisfy({ (0..<dataset.classCount).contains($0) }) else {
             throw TrainingError(reason: "\(url.path): key 'training.labels' holds a class outside 0..<\(dataset.classCount)")
         }
-        var modelTensors: [String: Tensor] = [:], modelIntegers: [String: Int] = [:], optimizerTensors: [String: Tensor] = [:]
-        for key in file.keys {
-            if key.hasPrefix("model.") {
-                let name = String(key.dropFirst(6))
-                if file.entries[key]!.dtype.isFloatingPoint { modelTensors[name] = try file.tensor(key) } else {
-                    modelIntegers[name] = try file.integer(key)
-                }
-            } else if key.hasPrefix("optimizer."), key != "optimizer.step" {
-                optimizerTensors[String(key.dropFirst(10))] = try file.tensor(key)
-            }
+        let (modelTensors, modelIntegers) = try Self.modelState(in: file, prefix: "model.")
+        var optimizerTensors: [String: Tensor] = [:]
+        for key in file.keys where key.hasPrefix("optimizer.") && key != "optimizer.step" {
+            optimizerTensors[String(key.dropFirst(10))] = try file.tensor(key)
         }
         // Validate everything before changing anything.
         let probe = SCNModel(backbone: ResNet(depth: configuration.depth, classCount: dataset.classCount, stem: configuration.stem,
                                               width: configuration.width), initialMargin: configuration.margin,
                              importanceInput: configuration.importanceInput)
         try probe.load(tensors: modelTensors, integers: modelIntegers, source: url.path)
+        // The weight average: this run's (or, in a fork, none yet: it starts from the weights at its start epoch).
+        let averageState = configuration.weightAverageDecay == nil ? nil : try Self.modelState(in: file, prefix: "average.")
+        let hasAverage = !(averageState?.tensors.isEmpty ?? true)
+        if hasAverage {
+            try probe.load(tensors: averageState!.tensors, integers: averageState!.integers, source: url.path + " (average.*)")
+        }
         let step = try file.integer("optimizer.step")
         let proposals = file.entries["training.relabel_proposals"] == nil ? [] : try file.integers("training.relabel_proposals")
         let epochs = try file.integer("training.epochs_completed")
         guard epochs <= configuration.epochs else {
             throw TrainingError(reason: "\(url.path): the checkpoint is \(epochs) epochs in, past this run's \(configuration.epochs)")
+        }
+        if configuration.weightAverageDecay != nil, !asFork, !hasAverage, epochs > configuration.weightAverageStartEpoch {
+            throw TrainingError(reason: "\(url.path): no 'average.*' keys, but the weight average started after epoch \(configuration.weightAverageStartEpoch)")
         }
         do {
             try optimizer.load(tensors: optimizerTensors, step: step)  // all or nothing
@@ -89,10 +97,25 @@ extension Trainer {
             throw TrainingError(reason: "\(url.path): \(error)")
         }
         try model.load(tensors: modelTensors, integers: modelIntegers, source: url.path)
+        weightAverage = nil
+        if let decay = configuration.weightAverageDecay, let averageState, hasAverage {
+            startWeightAverage(decay: decay)
+            try weightAverage!.model.load(tensors: averageState.tensors, integers: averageState.integers, source: url.path)
+        }
         for (index, label) in labels.enumerated() where dataset.labels[index] != label { relabelSample(index, to: label) }
         pendingProposals = proposals
         setProgress(epochsCompleted: epochs,
                     bestValidationAccuracy: Double(file.metadata["best_validation_accuracy"] ?? "") ?? -1)
+    }
+
+    /// The model tensors and integer buffers stored under `prefix` (`model.`, `average.`), keyed without it.
+    static func modelState(in file: SafeTensorsFile, prefix: String) throws -> (tensors: [String: Tensor], integers: [String: Int]) {
+        var tensors: [String: Tensor] = [:], integers: [String: Int] = [:]
+        for key in file.keys where key.hasPrefix(prefix) {
+            let name = String(key.dropFirst(prefix.count))
+            if file.entries[key]!.dtype.isFloatingPoint { tensors[name] = try file.tensor(key) } else { integers[name] = try file.integer(key) }
+        }
+        return (tensors, integers)
     }
 
     /// The training configuration a checkpoint file was written with.
@@ -169,9 +192,13 @@ public struct TrainedModel {
     public let model: SCNModel
     public let configuration: TrainingConfiguration
     public let classNames: [String]
+    /// Whether the model holds the checkpoint's weight average (trained with `weightAverageDecay`), which
+    /// is what the run validated and selected, rather than its trained weights.
+    public let usesAveragedWeights: Bool
 
     /// Reads a checkpoint written by `Trainer` (`last.safetensors`, `best.safetensors`), refusing a file
-    /// of another kind or with any missing, unexpected or mis-shaped key.
+    /// of another kind or with any missing, unexpected or mis-shaped key. Where the checkpoint has a
+    /// weight average, the model is the average.
     public init(checkpoint url: URL) throws {
         let file = try SafeTensorsFile(contentsOf: url)
         guard file.metadata["kind"] == "scn-checkpoint", let configurationText = file.metadata["configuration"],
@@ -183,13 +210,8 @@ public struct TrainedModel {
         model = SCNModel(backbone: ResNet(depth: configuration.depth, classCount: classNames.count, stem: configuration.stem,
                                           width: configuration.width), initialMargin: configuration.margin,
                          importanceInput: configuration.importanceInput)
-        var tensors: [String: Tensor] = [:], integers: [String: Int] = [:]
-        for key in file.keys where key.hasPrefix("model.") {
-            let name = String(key.dropFirst(6))
-            if file.entries[key]!.dtype.isFloatingPoint { tensors[name] = try file.tensor(key) } else {
-                integers[name] = try file.integer(key)
-            }
-        }
+        usesAveragedWeights = file.keys.contains { $0.hasPrefix("average.") }
+        let (tensors, integers) = try Trainer.modelState(in: file, prefix: usesAveragedWeights ? "average." : "model.")
         try model.load(tensors: tensors, integers: integers, source: url.path)
         model.eval()
     }

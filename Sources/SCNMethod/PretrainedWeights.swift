@@ -59,7 +59,8 @@ public enum PretrainedWeights {
         if url.pathExtension == "safetensors" {
             let file = try SafeTensorsFile(contentsOf: url)
             var tensors: [String: Tensor] = [:], integers: [String: Int] = [:]
-            let prefix = file.metadata["kind"] == "scn-checkpoint" ? "model." : ""
+            // A training checkpoint: its weight average where it has one (what the run validated), else its model.
+            let prefix = file.metadata["kind"] != "scn-checkpoint" ? "" : file.keys.contains { $0.hasPrefix("average.") } ? "average." : "model."
             for key in file.keys where key.hasPrefix(prefix) {
                 let name = String(key.dropFirst(prefix.count))
                 if file.entries[key]!.dtype.isFloatingPoint { tensors[name] = try file.tensor(key) } else {

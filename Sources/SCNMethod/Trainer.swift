@@ -21,6 +21,9 @@ public struct EpochMetrics: Codable, Sendable {
     public var trainAccuracy: Double
     public var validationAccuracy: Double?
     public var validationMeanClassAccuracy: Double?
+    /// With weight averaging, the validation accuracy of the trained (not averaged) weights; the two
+    /// fields above are the average's.
+    public var validationAccuracyOfTrainedWeights: Double?
     public var alphaMean: Double
     public var alphaStd: Double
     /// 5%, 25%, 50%, 75%, 95%.
@@ -67,6 +70,10 @@ public final class Trainer {
     public private(set) var bestValidationAccuracy = -1.0
     public private(set) var history: [EpochMetrics] = []
     public private(set) var relabelLog: [RelabelEvent] = []
+    /// The moving average of the weights (`configuration.weightAverageDecay`), once its start epoch is reached.
+    public internal(set) var weightAverage: WeightAverage?
+    /// The model that is validated, selected and evaluated: the weight average where there is one.
+    public var evaluatedModel: SCNModel { weightAverage?.model ?? model }
     /// Epochs after which `run` also keeps a copy of the checkpoint, as `epoch-<N>.safetensors` (for
     /// example the epoch before relabeling starts, to fork variants of the rest of the run from it).
     public var keptCheckpointEpochs: Set<Int> = []
@@ -121,6 +128,7 @@ public final class Trainer {
         let isSCN = c.method == .scn && epoch >= c.baselineWarmupEpochs
         let relabeling = isSCN && epoch >= c.relabelStartEpoch && epoch < c.relabelStopEpoch ?? .max
         let relabeler = Relabeler(threshold: c.relabelThreshold, confidence: c.relabelConfidence)
+        if let decay = c.weightAverageDecay, weightAverage == nil, epoch >= c.weightAverageStartEpoch { startWeightAverage(decay: decay) }
         model.train()
         let start = DispatchTime.now().uptimeNanoseconds
         let loaderBefore = loader.preparationStatistics
@@ -152,6 +160,7 @@ public final class Trainer {
             loss.backward()
             optimizer.step()
             if c.learnsMargin { model.margin.data[0] = max(0, model.margin.data[0]) }
+            weightAverage?.update(from: model)
 
             lossSum += Double(lossValue)
             wceSum += Double(wce.item())
@@ -234,6 +243,12 @@ public final class Trainer {
             let report = evaluate(validation.dataset, store: validation.store).report
             metrics.validationAccuracy = report.accuracy
             metrics.validationMeanClassAccuracy = report.meanClassAccuracy
+            if weightAverage != nil {
+                metrics.validationAccuracyOfTrainedWeights = Evaluator.evaluate(
+                    model: model, dataset: validation.dataset, store: validation.store,
+                    transforms: configuration.evaluationTransforms(channels: validation.store.images.first?.channels ?? 3),
+                    batchSize: configuration.batchSize).report.accuracy
+            }
         }
         relabelLog += events
         history.append(metrics)
@@ -271,9 +286,19 @@ public final class Trainer {
         return zip(dataset.labels, clean).filter { $0.1 >= 0 && $0.0 != $0.1 }.count
     }
 
-    /// Predictions, certainty and figures on `dataset` (evaluation mode, no gradients).
+    /// Starts the weight average as a copy of the current weights.
+    func startWeightAverage(decay: Float) {
+        let c = configuration, classCount = dataset.classCount
+        weightAverage = WeightAverage(copying: model, decay: decay) {
+            let backbone = ResNet(depth: c.depth, classCount: classCount, stem: c.stem, width: c.width)
+            backbone.setConvolutionPrecision(c.precision)
+            return SCNModel(backbone: backbone, initialMargin: c.margin, importanceInput: c.importanceInput)
+        }
+    }
+
+    /// Predictions, certainty and figures of `evaluatedModel` on `dataset` (evaluation mode, no gradients).
     public func evaluate(_ dataset: ExpressionDataset, store: ImageStore) -> Evaluation {
-        Evaluator.evaluate(model: model, dataset: dataset, store: store, transforms: configuration.evaluationTransforms(channels: store.images.first?.channels ?? 3),
+        Evaluator.evaluate(model: evaluatedModel, dataset: dataset, store: store, transforms: configuration.evaluationTransforms(channels: store.images.first?.channels ?? 3),
                            batchSize: configuration.batchSize)
     }
 
@@ -311,7 +336,10 @@ public final class Trainer {
     public func summaryLine(_ m: EpochMetrics) -> String {
         var parts = [String(format: "epoch %d/%d", m.epoch, configuration.epochs), String(format: "loss %.4f", m.loss),
                      String(format: "train %.2f%%", 100 * m.trainAccuracy)]
-        if let v = m.validationAccuracy { parts.append(String(format: "val %.2f%%", 100 * v)) }
+        if let v = m.validationAccuracy {
+            parts.append(String(format: "val %.2f%%", 100 * v)
+                         + (m.validationAccuracyOfTrainedWeights.map { String(format: " (averaged; trained weights %.2f%%)", 100 * $0) } ?? ""))
+        }
         if configuration.method == .scn {
             parts.append(String(format: "alpha %.3f±%.3f", m.alphaMean, m.alphaStd))
             parts.append(String(format: "RR active %.0f%%", 100 * m.rankRegularizationActiveFraction))

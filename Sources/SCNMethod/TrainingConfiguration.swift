@@ -61,6 +61,14 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     public var relabelPatience = 1
     /// What the importance head reads: the image feature (the paper) or also the label's probability.
     public var importanceInput: ImportanceInput = .features
+    // Weight averaging (not in the paper).
+    /// The per-step decay of an exponential moving average of the weights and batch-norm statistics
+    /// (`average = decay * average + (1 - decay) * weights` after every step; 0.999: a time constant of
+    /// 1,000 steps); nil: no average. The average, not the trained weights, is validated, selected as the
+    /// best checkpoint and evaluated.
+    public var weightAverageDecay: Float?
+    /// The average starts, as a copy of the weights, at the start of this epoch (0-based).
+    public var weightAverageStartEpoch = 0
     // Reproducibility and speed.
     public var seed: UInt64 = 0
     public var precision: ConvolutionPrecision = .float32
@@ -72,7 +80,7 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     public static var keys: [String] { CodingKeys.allCases.map(\.stringValue) }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case method, depth, stem, width, inputSize, epochs, batchSize, optimizer, learningRate, momentum, weightDecay, schedule, milestones, decay, warmupEpochs, augmentation, beta, margin, learnsMargin, relabelThreshold, gamma, relabelStartEpoch, relabelStopEpoch, relabelScope, relabelProbabilities, lossForm, alphaScaling, baselineWarmupEpochs, relabelConfidence, relabelPatience, importanceInput, seed, precision
+        case method, depth, stem, width, inputSize, epochs, batchSize, optimizer, learningRate, momentum, weightDecay, schedule, milestones, decay, warmupEpochs, augmentation, beta, margin, learnsMargin, relabelThreshold, gamma, relabelStartEpoch, relabelStopEpoch, relabelScope, relabelProbabilities, lossForm, alphaScaling, baselineWarmupEpochs, relabelConfidence, relabelPatience, importanceInput, weightAverageDecay, weightAverageStartEpoch, seed, precision
     }
 
     /// Decodes a configuration; keys a file does not have (one written by an earlier version) keep
@@ -110,6 +118,8 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
         relabelConfidence = try container.decodeIfPresent(type(of: relabelConfidence), forKey: .relabelConfidence) ?? relabelConfidence
         relabelPatience = try container.decodeIfPresent(type(of: relabelPatience), forKey: .relabelPatience) ?? relabelPatience
         importanceInput = try container.decodeIfPresent(type(of: importanceInput), forKey: .importanceInput) ?? importanceInput
+        weightAverageDecay = try container.decodeIfPresent(Float.self, forKey: .weightAverageDecay)
+        weightAverageStartEpoch = try container.decodeIfPresent(type(of: weightAverageStartEpoch), forKey: .weightAverageStartEpoch) ?? weightAverageStartEpoch
         seed = try container.decodeIfPresent(type(of: seed), forKey: .seed) ?? seed
         precision = try container.decodeIfPresent(type(of: precision), forKey: .precision) ?? precision
     }

@@ -13,7 +13,7 @@ struct ConvertCommand: ParsableCommand {
             .pth -> .safetensors keeps the state dict's own keys (float tensors as float32, integer scalars as \
             int64); for an official SCN checkpoint or an MS-Celeb file, the state dict inside it. \
             .safetensors -> .pth writes a torch.save file (an OrderedDict) that torch.load reads; for a \
-            training checkpoint, its model. Files are read without executing anything.
+            training checkpoint, its model (its weight average, where it was trained with one). Files are read without executing anything.
             """)
 
     @Argument(help: "The file to read (.pth, .pt or .safetensors).") var input: String

@@ -79,6 +79,10 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "SCN: relabel only after the same proposal in this many consecutive epochs.") var relabelPatience: Int?
     @Option(help: "SCN: what the importance head reads: features (paper) or features+label-probability (also the network's probability of the sample's label).")
     var importanceInput: ImportanceInput?
+    @Option(help: "Keep an exponential moving average of the weights with this per-step decay (0.999: a time constant of 1,000 steps), and validate, select and evaluate the average instead of the trained weights.")
+    var weightAverage: Float?
+    @Option(help: "Epoch (0-based) at whose start the weight average begins, as a copy of the weights (default 0).")
+    var weightAverageStart: Int?
     @Option(help: "Random seed.") var seed: UInt64?
     @Option(help: "Start from pretrained weights: a torchvision ResNet state dict, the official SCN checkpoint, resnet18_msceleb.pth (.pth), or a safetensors file.")
     var initFrom: String?
@@ -138,6 +142,14 @@ struct TrainCommand: ParsableCommand {
         if let baselineWarmup { c.baselineWarmupEpochs = baselineWarmup }
         if let relabelConfidence { c.relabelConfidence = relabelConfidence }
         if let relabelPatience { c.relabelPatience = max(1, relabelPatience) }
+        if let weightAverage {
+            guard (0..<1).contains(weightAverage) else { throw ValidationError("--weight-average \(weightAverage): expected a decay in 0..<1, such as 0.999") }
+            c.weightAverageDecay = weightAverage
+        }
+        if let weightAverageStart {
+            guard weightAverageStart >= 0 else { throw ValidationError("--weight-average-start \(weightAverageStart): expected an epoch of at least 0") }
+            c.weightAverageStartEpoch = weightAverageStart
+        }
         if let importanceInput { c.importanceInput = importanceInput }
         if let seed { c.seed = seed }
         if let precision { c.precision = precision }
@@ -246,7 +258,9 @@ struct TrainCommand: ParsableCommand {
         let trainer = Trainer(configuration: configuration, dataset: train, store: trainStore,
                               validation: (validationSet, validationStore))
         print("\(configuration.method == .scn ? "SCN" : "baseline"), ResNet-\(configuration.depth) (\(trainer.model.parameterCount) parameters), "
-              + "\(configuration.epochs) epochs, batch \(configuration.batchSize), input \(configuration.inputSize), run \(runDirectory.path)")
+              + "\(configuration.epochs) epochs, batch \(configuration.batchSize), input \(configuration.inputSize), "
+              + (configuration.weightAverageDecay.map { "weight average \($0) from epoch \(configuration.weightAverageStartEpoch + 1), " } ?? "")
+              + "run \(runDirectory.path)")
         trainer.keptCheckpointEpochs = keptEpochs
         if let initFrom, !resume {
             let drop = Set((initDrop ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })

@@ -113,6 +113,17 @@ final class TrainerTests: XCTestCase {
         try checkResumeIsBitIdentical(warmUp)
     }
 
+    /// A run with a weight average that started before the interruption (epoch 1) and one where it starts
+    /// after (epoch 2, the checkpoint has none yet) resume exactly, average included.
+    func testRunsWithAWeightAverageResumeBitIdentically() throws {
+        for start in [1, 2] {
+            var averaged = Self.configuration(epochs: 3)
+            averaged.weightAverageDecay = 0.9
+            averaged.weightAverageStartEpoch = start
+            try checkResumeIsBitIdentical(averaged)
+        }
+    }
+
     /// Trains `configuration` whole and, separately, for 2 epochs then resumed to its end; the weights,
     /// labels and metrics lines must match bit for bit.
     private func checkResumeIsBitIdentical(_ configuration: TrainingConfiguration, file: StaticString = #filePath,
@@ -133,6 +144,12 @@ final class TrainerTests: XCTestCase {
         XCTAssertEqual(Set(a.keys), Set(b.keys), file: file, line: line)
         for (key, tensor) in a {
             XCTAssertEqual(tensor.scalars, b[key]!.scalars, "\(configuration.method): \(key) differs after resuming", file: file, line: line)
+        }
+        XCTAssertEqual(whole.weightAverage == nil, resumed.weightAverage == nil, file: file, line: line)
+        if let average = whole.weightAverage?.model.stateDictionary().tensors, let other = resumed.weightAverage?.model.stateDictionary().tensors {
+            for (key, tensor) in average {
+                XCTAssertEqual(tensor.scalars, other[key]!.scalars, "the weight average's \(key) differs after resuming", file: file, line: line)
+            }
         }
         XCTAssertEqual(whole.dataset.labels, resumed.dataset.labels, file: file, line: line)
         XCTAssertEqual(whole.model.stateDictionary().integers, resumed.model.stateDictionary().integers, file: file, line: line)
@@ -291,6 +308,75 @@ final class TrainerTests: XCTestCase {
             XCTAssertTrue("\(error)".contains("\(other.path): classes [\"a\", \"b\", \"c\", \"e\"], but \(checkpoints[0].path) has"), "\(error)")
         }
         XCTAssertThrowsError(try ModelEnsemble(checkpoints: [])) { XCTAssertTrue("\($0)".contains("at least one checkpoint"), "\($0)") }
+    }
+
+    /// After every step from its start epoch the average is `decay * average + (1 - decay) * weights`
+    /// (a convolution weight, the importance head and a batch-norm running mean checked); the average is
+    /// what is validated, saved as `average.*` and loaded by `TrainedModel`.
+    func testTheWeightAverageFollowsTheWeightsAndIsWhatIsEvaluated() throws {
+        let (train, store) = Self.syntheticData(count: 64, seed: 17)
+        let (validation, validationStore) = Self.syntheticData(count: 32, seed: 18)
+        var c = Self.configuration(epochs: 3)
+        c.weightAverageDecay = 0.75
+        c.weightAverageStartEpoch = 1
+        let trainer = quietTrainer(c, train, store, validation: (validation, validationStore))
+        let keys = ["backbone.layer1.0.conv1.weight", "importance.weight", "backbone.bn1.running_mean"]
+        func values(_ model: SCNModel) -> [String: [Float]] {
+            let state = model.stateDictionary().tensors
+            return Dictionary(uniqueKeysWithValues: keys.map { ($0, state[$0]!.scalars) })
+        }
+        var previous: [String: [Float]]?, checkedSteps = 0
+        trainer.onEpoch = { m in
+            if m.epoch == 1 {
+                XCTAssertNil(trainer.weightAverage, "the average starts at the start of epoch index 1")
+                XCTAssertNil(m.validationAccuracyOfTrainedWeights)
+                previous = values(trainer.model)  // the copy the average starts from
+            }
+        }
+        trainer.onStep = { _, _, _ in
+            guard let average = trainer.weightAverage, let before = previous else { return }
+            let now = values(average.model), weights = values(trainer.model)
+            for key in keys {
+                XCTAssertNotEqual(weights[key], before[key], "\(key): the weights move")
+                for i in now[key]!.indices {
+                    XCTAssertEqual(now[key]![i], 0.75 * before[key]![i] + 0.25 * weights[key]![i], accuracy: 1e-6, key)
+                }
+            }
+            previous = now
+            checkedSteps += 1
+        }
+        let directory = try temporaryDirectory()
+        try trainer.run(in: directory)
+        XCTAssertEqual(checkedSteps, 2 * (64 / 16))
+        let averageEvaluation = trainer.evaluate(validation, store: validationStore)
+        XCTAssertEqual(trainer.history.last?.validationAccuracy, averageEvaluation.report.accuracy)
+        XCTAssertNotNil(trainer.history.last?.validationAccuracyOfTrainedWeights)
+        let plainEvaluation = Evaluator.evaluate(model: trainer.model, dataset: validation, store: validationStore,
+                                                 transforms: c.evaluationTransforms(channels: 3), batchSize: c.batchSize)
+        XCTAssertEqual(trainer.history.last?.validationAccuracyOfTrainedWeights, plainEvaluation.report.accuracy)
+        XCTAssertNotEqual(averageEvaluation.probabilities, plainEvaluation.probabilities, "the average is not the weights")
+
+        let last = directory.appendingPathComponent("last.safetensors")
+        XCTAssertNotNil(try SafeTensorsFile(contentsOf: last).entries["average.importance.weight"])
+        let trained = try TrainedModel(checkpoint: last)
+        XCTAssertTrue(trained.usesAveragedWeights)
+        XCTAssertEqual(try trained.evaluate(validation, store: validationStore).probabilities, averageEvaluation.probabilities)
+        XCTAssertEqual(try PretrainedWeights.read(last).tensors["importance.weight"]?.scalars,
+                       trainer.weightAverage?.model.importance.weight.scalars, "scn convert writes the average")
+
+        // A fork from a checkpoint without an average starts one at the fork.
+        let plainRun = try temporaryDirectory()
+        let plain = quietTrainer(Self.configuration(epochs: 3), train, store)
+        plain.keptCheckpointEpochs = [2]
+        try plain.run(in: plainRun)
+        XCTAssertFalse(try TrainedModel(checkpoint: plainRun.appendingPathComponent("last.safetensors")).usesAveragedWeights)
+        var forkConfiguration = Self.configuration(epochs: 3)
+        forkConfiguration.weightAverageDecay = 0.75
+        let fork = quietTrainer(forkConfiguration, train, store)
+        let forkRun = try temporaryDirectory()
+        try fork.fork(from: plainRun.appendingPathComponent("epoch-2.safetensors"), into: forkRun)
+        XCTAssertNotNil(fork.weightAverage)
+        XCTAssertTrue(try TrainedModel(checkpoint: forkRun.appendingPathComponent("last.safetensors")).usesAveragedWeights)
     }
 
     func testForeignAndMismatchedCheckpointsAreRefused() throws {

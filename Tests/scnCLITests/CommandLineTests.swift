@@ -144,14 +144,20 @@ final class CommandLineTests: XCTestCase {
         let early = try scn(["train"] + options + ["--relabel-stop", "10"])
         XCTAssertNotEqual(early.status, 0)
         XCTAssertTrue(early.output.contains("--relabel-stop 10 is not after the relabeling start (10)"), early.output)
+        let noAverage = try scn(["train"] + options + ["--weight-average", "1"])
+        XCTAssertNotEqual(noAverage.status, 0)
+        XCTAssertTrue(noAverage.output.contains("--weight-average 1.0: expected a decay in 0..<1"), noAverage.output)
 
         // A setting that is nil by default (left out of configuration.json) is still a known key.
-        try Data(#"{"relabelStopEpoch": 12, "relabelStartEpoch": 3}"#.utf8).write(to: file)
+        try Data(#"{"relabelStopEpoch": 12, "relabelStartEpoch": 3, "weightAverageDecay": 0.5}"#.utf8).write(to: file)
         let configured = try scn(["train"] + options + ["--config", file.path])
         XCTAssertEqual(configured.status, 0, configured.output)
         let saved = try JSONSerialization.jsonObject(with: Data(contentsOf: run.appendingPathComponent("configuration.json"))) as? [String: Any]
         XCTAssertEqual(saved?["relabelStopEpoch"] as? Int, 12)
         XCTAssertEqual(saved?["relabelStartEpoch"] as? Int, 3)
+        XCTAssertEqual(saved?["weightAverageDecay"] as? Double, 0.5)
+        let line = try String(contentsOf: run.appendingPathComponent("metrics.jsonl"), encoding: .utf8)
+        XCTAssertTrue(line.contains("validationAccuracyOfTrainedWeights"), "the average is validated beside the weights: \(line)")
     }
 
     func testTrainingThenClassCountMismatchAndNonImages() throws {
