@@ -15,6 +15,10 @@ public enum RelabelProbabilities: String, Codable, Sendable, CaseIterable {
     case logits
     /// softmax of the alpha-weighted logits (the authors' code).
     case weightedLogits
+    /// softmax of the weight average's logits on the same images (this project: a slower-moving teacher;
+    /// needs `weightAverageDecay` and an average that starts no later than relabeling; one more forward
+    /// pass per step while relabeling).
+    case averagedLogits
 }
 
 /// One label change.

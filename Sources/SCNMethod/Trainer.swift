@@ -189,7 +189,17 @@ public final class Trainer {
                 onStep(step + 1, stepsPerEpoch, Double(seen) / (Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9))
             }
             if relabeling, let rr = rankLoss {
-                let probabilities = softmax(c.relabelProbabilities == .logits ? output.logits.detached() : output.weightedLogits.detached())
+                let probabilities: Tensor
+                switch c.relabelProbabilities {
+                case .logits: probabilities = softmax(output.logits.detached())
+                case .weightedLogits: probabilities = softmax(output.weightedLogits.detached())
+                case .averagedLogits:
+                    guard let average = weightAverage else {
+                        throw TrainingError(reason: "relabeling from the weight average at epoch \(epoch + 1), which has none yet: "
+                                                + "start the average (weightAverageStartEpoch) no later than relabeling")
+                    }
+                    probabilities = softmax(GradientMode.withoutGradients { average.model(batch.images, labels: batch.labels).logits })
+                }
                 let candidates = c.relabelScope == .lowImportance ? rr.lowGroup : Array(0..<batch.indices.count)
                 for change in relabeler.proposals(probabilities: probabilities, labels: batch.labels, candidates: candidates) {
                     let index = batch.indices[change.position]
@@ -379,11 +389,13 @@ extension JSONEncoder {
 
 /// Batched evaluation of a model on a dataset.
 public enum Evaluator {
-    /// Class probabilities (softmax of the logits) and alpha for every sample, in dataset order.
+    /// Class probabilities (softmax of the logits) and alpha for every sample, in dataset order (in evaluation
+    /// mode; the model is left in the mode it was in).
     public static func outputs(model: SCNModel, store: ImageStore, labels: [Int], transforms: [ImageTransform],
                                batchSize: Int) -> (probabilities: [[Float]], alphas: [Float]) {
+        let wasTraining = model.isTraining
         model.eval()
-        defer { model.train() }
+        defer { model.train(wasTraining) }
         let loader = BatchLoader(store: store, batchSize: batchSize, transforms: transforms, seed: 0, shuffles: false)
         var probabilities = [[Float]](repeating: [], count: labels.count), alphas = [Float](repeating: 0, count: labels.count)
         GradientMode.withoutGradients {

@@ -71,7 +71,8 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "SCN: first epoch (0-based) in which relabeling no longer happens (default: it goes on to the end).")
     var relabelStop: Int?
     @Option(help: "SCN: lowImportance (paper) or all (official code).") var relabelScope: RelabelScope?
-    @Option(help: "SCN: logits (paper) or weightedLogits (official code).") var relabelProbabilities: RelabelProbabilities?
+    @Option(help: "SCN: logits (paper), weightedLogits (official code) or averagedLogits (the weight average's, with --weight-average).")
+    var relabelProbabilities: RelabelProbabilities?
     @Option(help: "SCN: paper (gamma-weighted) or official (WCE + RR).") var lossForm: LossForm?
     @Option(help: "SCN: how alpha scales the logits: raw (paper), batch-mean (alpha / its batch mean) or class-mean (alpha / the batch mean of its label's samples).") var alphaScaling: AlphaScaling?
     @Option(help: "SCN: epochs of plain cross-entropy before SCN's losses start.") var baselineWarmup: Int?
@@ -153,6 +154,12 @@ struct TrainCommand: ParsableCommand {
         if let importanceInput { c.importanceInput = importanceInput }
         if let seed { c.seed = seed }
         if let precision { c.precision = precision }
+        if c.method == .scn, c.relabelProbabilities == .averagedLogits {
+            guard c.weightAverageDecay != nil else { throw ValidationError("--relabel-probabilities averagedLogits needs --weight-average") }
+            guard c.weightAverageStartEpoch <= c.relabelStartEpoch else {
+                throw ValidationError("--relabel-probabilities averagedLogits: the weight average starts (epoch \(c.weightAverageStartEpoch)) after relabeling (\(c.relabelStartEpoch))")
+            }
+        }
         guard [18, 34].contains(c.depth) else { throw ValidationError("--depth must be 18 or 34") }
         guard c.epochs >= 1, c.batchSize >= 2, c.inputSize >= 8 else {
             throw ValidationError("--epochs must be at least 1, --batch-size at least 2, --input at least 8")

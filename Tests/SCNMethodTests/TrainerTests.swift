@@ -379,6 +379,41 @@ final class TrainerTests: XCTestCase {
         XCTAssertTrue(try TrainedModel(checkpoint: forkRun.appendingPathComponent("last.safetensors")).usesAveragedWeights)
     }
 
+    /// Relabeling from the weight average: every relabel's new label and margin are those of the average's
+    /// probabilities (evaluation mode) after one of that epoch's steps; without an average, a clear error.
+    func testRelabelingFromTheWeightAverageUsesItsProbabilities() throws {
+        let (train, store) = Self.syntheticData(count: 96, seed: 5)
+        var c = Self.configuration(epochs: 4)
+        c.relabelPatience = 1
+        c.relabelProbabilities = .averagedLogits
+        c.weightAverageDecay = 0.5
+        let trainer = quietTrainer(c, train, store)
+        var teacherByEpoch: [Int: [[[Float]]]] = [:]  // epoch -> per step, the average's probabilities of every sample
+        trainer.onStep = { _, _, _ in
+            guard let average = trainer.weightAverage else { return }
+            let outputs = Evaluator.outputs(model: average.model, store: store, labels: trainer.dataset.labels,
+                                            transforms: c.evaluationTransforms(channels: 3), batchSize: c.batchSize)
+            teacherByEpoch[trainer.epochsCompleted, default: []].append(outputs.probabilities)
+        }
+        try trainer.run(in: try temporaryDirectory())
+        XCTAssertGreaterThan(trainer.relabelLog.count, 3, "the test needs relabels")
+        for event in trainer.relabelLog {
+            let steps = teacherByEpoch[event.epoch - 1] ?? []
+            let matching = steps.contains { p in
+                let row = p[event.index]
+                return row.indices.max { row[$0] < row[$1] } == event.newLabel
+                    && abs(row[event.newLabel] - row[event.oldLabel] - event.margin) < 1e-5
+            }
+            XCTAssertTrue(matching, "relabel of sample \(event.index) in epoch \(event.epoch) (margin \(event.margin)) is not the average's")
+        }
+
+        var late = c
+        late.weightAverageStartEpoch = 2
+        XCTAssertThrowsError(try quietTrainer(late, train, store).run(in: try temporaryDirectory())) {
+            XCTAssertTrue("\($0)".contains("relabeling from the weight average at epoch 2, which has none yet"), "\($0)")
+        }
+    }
+
     func testForeignAndMismatchedCheckpointsAreRefused() throws {
         let (train, store) = Self.syntheticData(count: 32, seed: 7)
         let trainer = Trainer(configuration: Self.configuration(epochs: 1), dataset: train, store: store)
