@@ -5,7 +5,10 @@
 # Usage: Benchmarks/relabel_rules.sh DATA_ROOT OUT_DIR NOISE [EPOCHS] [RULES]
 #   RULES, comma separated (default margin0.9,margin0.95): marginT relabels only where max P - P[label]
 #   exceeds T (delta2; the variant's own is 0.2, with confidence 0.9 and patience 2: noise_comparison.sh's
-#   SCN run); stopE stops relabeling from 0-based epoch E on (`--relabel-stop E`); marginT+stopE both.
+#   SCN run); stopE stops relabeling from 0-based epoch E on (`--relabel-stop E`); averageD keeps a weight
+#   average with per-step decay D from the fork on (`--weight-average D`: the same training, the average
+#   validated and tested); teacherD also relabels from the average's probabilities
+#   (`--relabel-probabilities averagedLogits`); parts joined by + combine (margin0.9+stop29).
 #   Runs: OUT_DIR/ferplusEPOCHS-noiseNOISE-scn-official-prefix (the shared epochs),
 #   OUT_DIR/ferplusEPOCHS-noiseNOISE-scn-official-RULE for each rule.
 set -euo pipefail
@@ -28,7 +31,9 @@ for rule in ${rules//,/ }; do
         case $part in
             margin*) option+=(--relabel-threshold "${part#margin}") ;;
             stop*) option+=(--relabel-stop "${part#stop}") ;;
-            *) echo "unknown rule '$part': expected marginT, stopE or both joined by +" >&2; exit 1 ;;
+            average*) option+=(--weight-average "${part#average}") ;;
+            teacher*) option+=(--weight-average "${part#teacher}" --relabel-probabilities averagedLogits) ;;
+            *) echo "unknown rule '$part': expected marginT, stopE, averageD or teacherD, joined by +" >&2; exit 1 ;;
         esac
     done
     run=$out/$name-$rule
@@ -37,4 +42,4 @@ for rule in ${rules//,/ }; do
     train_and_test $run ferplus $data $(ferplus_common_options $epochs 1 $noise) "${fork[@]}"
     python3 Benchmarks/relabel_analysis.py $data $run
 done
-python3 Benchmarks/summarize_runs.py $out/$name $out/$name-margin* $out/$name-stop*
+python3 Benchmarks/summarize_runs.py $out/$name $out/$name-margin* $out/$name-stop* $out/$name-average* $out/$name-teacher*

@@ -2,7 +2,7 @@
 """Prints one Markdown table row per run directory: FERPlus test accuracy and mean class accuracy of the
 best-validation checkpoint (the run's test.json, written by `scn eval ... --json`), the same averaged over
 each image and its mirror image (test-mirror-average.json, `--mirror-average`; "-" without), the best validation
-accuracy, relabels and their precision (and, where the run recorded votes, the share to a class at least
+accuracy (with a weight average, the average's, and the trained weights' beside it), relabels and their precision (and, where the run recorded votes, the share to a class at least
 two annotators chose), the last epoch's ROC AUC of 1-alpha and of 1-p(label) for wrong
 labels, the share of wrong labels the network fitted in the last epoch (memorization), and the training
 time (sum of the epochs' seconds). A run without test.json (unfinished) shows "-" for its test figures
@@ -29,9 +29,11 @@ for run in sys.argv[1:]:
     percent = lambda x: "-" if x is None else f"{100 * x:.1f}%"
     name = os.path.basename(run.rstrip('/')) + ("" if test else f" (unfinished: {len(metrics)} epochs)")
     accuracy = lambda x: "-" if x is None else f"{100 * x:.2f}%"
+    trained = [m["validationAccuracyOfTrainedWeights"] for m in metrics if m.get("validationAccuracyOfTrainedWeights") is not None]
+    trained_note = f" (trained weights {100 * max(trained):.2f}%)" if trained else ""
     print(f"| {name} | {accuracy(test and test['accuracy'])} | {accuracy(test and test['mean_class_accuracy'])} "
           f"| {mirrored} "
-          f"| {100 * max(m['validationAccuracy'] for m in metrics):.2f}% "
+          f"| {100 * max(m['validationAccuracy'] for m in metrics):.2f}%{trained_note} "
           f"| {relabels}{'' if precision is None else f' ({100 * precision:.1f}%)'}"
           f"{'' if support is None else f', {100 * support:.1f}% to a voted class'} "
           f"| {fmt(last.get('wrongLabelAUC'))} | {fmt(last.get('wrongLabelAUCFromProbability'))} "

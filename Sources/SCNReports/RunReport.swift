@@ -94,7 +94,9 @@ public enum RunReport {
         ])))
         var accuracy = [("train (current labels)", Array(zip(epochs, metrics.map { 100 * $0.trainAccuracy })))]
         let validation = metrics.compactMap { m in m.validationAccuracy.map { (Double(m.epoch), 100 * $0) } }
-        if !validation.isEmpty { accuracy.append(("validation", validation)) }
+        let trainedWeights = metrics.compactMap { m in m.validationAccuracyOfTrainedWeights.map { (Double(m.epoch), 100 * $0) } }
+        if !validation.isEmpty { accuracy.append((trainedWeights.isEmpty ? "validation" : "validation (weight average)", validation)) }
+        if !trainedWeights.isEmpty { accuracy.append(("validation (trained weights)", trainedWeights)) }
         let fitted = metrics.compactMap { m in m.wrongLabelsFitted.map { (Double(m.epoch), 100 * $0) } }
         if !fitted.isEmpty { accuracy.append(("wrong labels fitted (memorized)", fitted)) }
         charts.append(("accuracy.svg", SVGChart.lines(title: "Accuracy (%)", xLabel: "epoch", series: accuracy)))

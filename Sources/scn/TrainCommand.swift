@@ -266,7 +266,7 @@ struct TrainCommand: ParsableCommand {
                               validation: (validationSet, validationStore))
         print("\(configuration.method == .scn ? "SCN" : "baseline"), ResNet-\(configuration.depth) (\(trainer.model.parameterCount) parameters), "
               + "\(configuration.epochs) epochs, batch \(configuration.batchSize), input \(configuration.inputSize), "
-              + (configuration.weightAverageDecay.map { "weight average \($0) from epoch \(configuration.weightAverageStartEpoch + 1), " } ?? "")
+              + (configuration.weightAverageDecay.map { "weight average \($0) from epoch \(configuration.weightAverageStartEpoch + 1)\(fork == nil ? "" : " or the fork"), " } ?? "")
               + "run \(runDirectory.path)")
         trainer.keptCheckpointEpochs = keptEpochs
         if let initFrom, !resume {
@@ -297,7 +297,8 @@ struct TrainCommand: ParsableCommand {
             guard let board else { return }
             var scalars: [(String, Double?)] = [("loss/total", m.loss), ("loss/weighted_cross_entropy", m.weightedCrossEntropy),
                                                 ("loss/rank_regularization", m.rankRegularization), ("accuracy/train", m.trainAccuracy),
-                                                ("accuracy/validation", m.validationAccuracy), ("learning_rate", Double(m.learningRate)),
+                                                ("accuracy/validation", m.validationAccuracy),
+                                                ("accuracy/validation_trained_weights", m.validationAccuracyOfTrainedWeights), ("learning_rate", Double(m.learningRate)),
                                                 ("alpha/mean", m.alphaMean), ("alpha/std", m.alphaStd), ("relabels", Double(m.relabels)),
                                                 ("relabels/precision", m.relabelPrecision), ("noise_rate", m.noiseRate),
                                                 ("wrong_label_auc/alpha", m.wrongLabelAUC), ("images_per_second", m.imagesPerSecond)]

@@ -84,6 +84,16 @@ final class ReportsTests: XCTestCase {
         for chart in ["loss.svg", "accuracy.svg", "alpha-histograms.svg", "relabels.svg", "confusion-matrix.svg"] {
             XCTAssertTrue(FileManager.default.fileExists(atPath: directory.appendingPathComponent(chart).path), chart)
         }
+        let plainAccuracy = try XCTUnwrap(RunReport.charts(metrics: metrics).first { $0.0 == "accuracy.svg" }?.1)
+        XCTAssertFalse(plainAccuracy.contains("trained weights"))
+        // With a weight average, its validation curve and the trained weights' are both drawn, named.
+        let averaged = metrics.map { m -> EpochMetrics in
+            var m = m
+            m.validationAccuracyOfTrainedWeights = 0.2 * Double(m.epoch)
+            return m
+        }
+        let accuracy = try XCTUnwrap(RunReport.charts(metrics: averaged).first { $0.0 == "accuracy.svg" }?.1)
+        XCTAssertTrue(accuracy.contains("validation (weight average)") && accuracy.contains("validation (trained weights)"), accuracy)
     }
 
     func testRelabelSummaryCountsFlowsAndOutcomes() {
