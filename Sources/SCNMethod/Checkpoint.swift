@@ -72,15 +72,13 @@ extension Trainer {
             optimizerTensors[String(key.dropFirst(10))] = try file.tensor(key)
         }
         // Validate everything before changing anything.
-        let probe = SCNModel(backbone: ResNet(depth: configuration.depth, classCount: dataset.classCount, stem: configuration.stem,
-                                              width: configuration.width), initialMargin: configuration.margin,
-                             importanceInput: configuration.importanceInput)
+        let probe = configuration.makeModel(classCount: dataset.classCount)
         try probe.load(tensors: modelTensors, integers: modelIntegers, source: url.path)
         // The weight average: this run's (or, in a fork, none yet: it starts from the weights at its start epoch).
-        let averageState = configuration.weightAverageDecay == nil ? nil : try Self.modelState(in: file, prefix: "average.")
-        let hasAverage = !(averageState?.tensors.isEmpty ?? true)
-        if hasAverage {
-            try probe.load(tensors: averageState!.tensors, integers: averageState!.integers, source: url.path + " (average.*)")
+        let averageState = try configuration.weightAverageDecay == nil ? nil : Self.modelState(in: file, prefix: "average.")
+        let average = averageState?.tensors.isEmpty == false ? averageState : nil
+        if let average {
+            try probe.load(tensors: average.tensors, integers: average.integers, source: url.path + " (average.*)")
         }
         let step = try file.integer("optimizer.step")
         let proposals = file.entries["training.relabel_proposals"] == nil ? [] : try file.integers("training.relabel_proposals")
@@ -88,7 +86,7 @@ extension Trainer {
         guard epochs <= configuration.epochs else {
             throw TrainingError(reason: "\(url.path): the checkpoint is \(epochs) epochs in, past this run's \(configuration.epochs)")
         }
-        if configuration.weightAverageDecay != nil, !asFork, !hasAverage, epochs > configuration.weightAverageStartEpoch {
+        if configuration.weightAverageDecay != nil, !asFork, average == nil, epochs > configuration.weightAverageStartEpoch {
             throw TrainingError(reason: "\(url.path): no 'average.*' keys, but the weight average started after epoch \(configuration.weightAverageStartEpoch)")
         }
         do {
@@ -98,9 +96,9 @@ extension Trainer {
         }
         try model.load(tensors: modelTensors, integers: modelIntegers, source: url.path)
         weightAverage = nil
-        if let decay = configuration.weightAverageDecay, let averageState, hasAverage {
+        if let decay = configuration.weightAverageDecay, let average {
             startWeightAverage(decay: decay)
-            try weightAverage!.model.load(tensors: averageState.tensors, integers: averageState.integers, source: url.path)
+            try weightAverage!.model.load(tensors: average.tensors, integers: average.integers, source: url.path)
         }
         for (index, label) in labels.enumerated() where dataset.labels[index] != label { relabelSample(index, to: label) }
         pendingProposals = proposals
@@ -207,9 +205,7 @@ public struct TrainedModel {
         }
         configuration = try JSONDecoder().decode(TrainingConfiguration.self, from: Data(configurationText.utf8))
         classNames = try JSONDecoder().decode([String].self, from: Data(namesText.utf8))
-        model = SCNModel(backbone: ResNet(depth: configuration.depth, classCount: classNames.count, stem: configuration.stem,
-                                          width: configuration.width), initialMargin: configuration.margin,
-                         importanceInput: configuration.importanceInput)
+        model = configuration.makeModel(classCount: classNames.count)
         usesAveragedWeights = file.keys.contains { $0.hasPrefix("average.") }
         let (tensors, integers) = try Trainer.modelState(in: file, prefix: usesAveragedWeights ? "average." : "model.")
         try model.load(tensors: tensors, integers: integers, source: url.path)

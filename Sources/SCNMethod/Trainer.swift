@@ -97,11 +97,7 @@ public final class Trainer {
         self.dataset = dataset
         trainStore = store
         self.validation = validation
-        let backbone = ResNet(depth: configuration.depth, classCount: dataset.classCount, stem: configuration.stem,
-                              width: configuration.width, seed: configuration.seed)
-        backbone.setConvolutionPrecision(configuration.precision)
-        model = SCNModel(backbone: backbone, initialMargin: configuration.margin, importanceInput: configuration.importanceInput,
-                         seed: configuration.seed)
+        model = configuration.makeModel(classCount: dataset.classCount, seed: configuration.seed, precision: configuration.precision)
         model.margin.requiresGrad = configuration.learnsMargin && configuration.method == .scn
         let parameters = model.namedParameters()
         switch configuration.optimizer {
@@ -254,10 +250,7 @@ public final class Trainer {
             metrics.validationAccuracy = report.accuracy
             metrics.validationMeanClassAccuracy = report.meanClassAccuracy
             if weightAverage != nil {
-                metrics.validationAccuracyOfTrainedWeights = Evaluator.evaluate(
-                    model: model, dataset: validation.dataset, store: validation.store,
-                    transforms: configuration.evaluationTransforms(channels: validation.store.images.first?.channels ?? 3),
-                    batchSize: configuration.batchSize).report.accuracy
+                metrics.validationAccuracyOfTrainedWeights = evaluate(validation.dataset, store: validation.store, model: model).report.accuracy
             }
         }
         relabelLog += events
@@ -299,16 +292,16 @@ public final class Trainer {
     /// Starts the weight average as a copy of the current weights.
     func startWeightAverage(decay: Float) {
         let c = configuration, classCount = dataset.classCount
-        weightAverage = WeightAverage(copying: model, decay: decay) {
-            let backbone = ResNet(depth: c.depth, classCount: classCount, stem: c.stem, width: c.width)
-            backbone.setConvolutionPrecision(c.precision)
-            return SCNModel(backbone: backbone, initialMargin: c.margin, importanceInput: c.importanceInput)
-        }
+        weightAverage = WeightAverage(copying: model, decay: decay) { c.makeModel(classCount: classCount, precision: c.precision) }
     }
 
     /// Predictions, certainty and figures of `evaluatedModel` on `dataset` (evaluation mode, no gradients).
     public func evaluate(_ dataset: ExpressionDataset, store: ImageStore) -> Evaluation {
-        Evaluator.evaluate(model: evaluatedModel, dataset: dataset, store: store, transforms: configuration.evaluationTransforms(channels: store.images.first?.channels ?? 3),
+        evaluate(dataset, store: store, model: evaluatedModel)
+    }
+
+    private func evaluate(_ dataset: ExpressionDataset, store: ImageStore, model: SCNModel) -> Evaluation {
+        Evaluator.evaluate(model: model, dataset: dataset, store: store, transforms: configuration.evaluationTransforms(channels: store.images.first?.channels ?? 3),
                            batchSize: configuration.batchSize)
     }
 

@@ -137,6 +137,14 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
         return settings.compactMap { $0.1 == $0.2 ? nil : "\($0.0) (\($0.1), not \($0.2))" }
     }
 
+    /// A model of this configuration's architecture for `classCount` classes, initialized from `seed`,
+    /// its convolutions at `precision`.
+    public func makeModel(classCount: Int, seed: UInt64 = 0, precision: ConvolutionPrecision = .float32) -> SCNModel {
+        let backbone = ResNet(depth: depth, classCount: classCount, stem: stem, width: width, seed: seed)
+        backbone.setConvolutionPrecision(precision)
+        return SCNModel(backbone: backbone, initialMargin: margin, importanceInput: importanceInput, seed: seed)
+    }
+
     /// The learning-rate schedule this configuration describes.
     public func learningRateSchedule() -> LearningRateSchedule {
         let base: LearningRateSchedule

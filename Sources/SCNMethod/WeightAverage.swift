@@ -33,7 +33,9 @@ public final class WeightAverage {
             let x = a.data, y = w.data
             for i in 0..<count { x[i] = keep * x[i] + take * y[i] }
         }
-        let integers = source.stateDictionary().integers
-        if !integers.isEmpty { try! model.load(tensors: [:], integers: integers, ignoring: Set(averaged.map(\.0)), source: "the trained model") }
+        let integers = source.namedIntegerBuffers()
+        if !integers.isEmpty {
+            try! model.load(tensors: [:], integers: Dictionary(uniqueKeysWithValues: integers), ignoring: Set(averaged.map(\.0)), source: "the trained model")
+        }
     }
 }

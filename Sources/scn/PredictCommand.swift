@@ -19,7 +19,7 @@ struct PredictCommand: ParsableCommand {
     @Flag(help: "Print one JSON object per image, one per line.") var json = false
 
     func run() throws {
-        let trained = try ModelEnsemble(checkpoints: checkpoint.map { URL(fileURLWithPath: $0) })
+        let ensemble = try ModelEnsemble(checkpoints: checkpoint.map { URL(fileURLWithPath: $0) })
         var files: [String] = []
         for input in inputs {
             var isDirectory: ObjCBool = false
@@ -44,10 +44,10 @@ struct PredictCommand: ParsableCommand {
         if !json { print(column("image", 40) + " " + column("expression", 10) + "   prob  certainty") }
         for file in files.sorted() {
             do {
-                let p = try trained.predict(contentsOf: URL(fileURLWithPath: file), averagingMirrorImages: mirrorAverage)
+                let p = try ensemble.predict(contentsOf: URL(fileURLWithPath: file), averagingMirrorImages: mirrorAverage)
                 if json {
                     let object: [String: Any] = ["image": file, "expression": p.className, "label": p.label,
-                                                 "probabilities": Dictionary(uniqueKeysWithValues: zip(trained.classNames, p.probabilities.map(Double.init))),
+                                                 "probabilities": Dictionary(uniqueKeysWithValues: zip(ensemble.classNames, p.probabilities.map(Double.init))),
                                                  "certainty": Double(p.certainty)]
                     print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
                 } else {
