@@ -28,6 +28,11 @@ public struct ModelEnsemble {
         try self.init(members: checkpoints.map { try TrainedModel(checkpoint: $0) }, sources: checkpoints.map(\.path))
     }
 
+    /// Refuses a dataset whose classes are not the members' (as `TrainedModel.checkClasses(of:)`).
+    public func checkClasses(of dataset: ExpressionDataset) throws {
+        try members[0].checkClasses(of: dataset)
+    }
+
     /// The figures of the averaged outputs on `dataset` (whose classes must be the members'); with
     /// `averagingMirrorImages`, every member also averages each image with its mirror image.
     public func evaluate(_ dataset: ExpressionDataset, store: ImageStore, averagingMirrorImages: Bool = false) throws -> Evaluation {

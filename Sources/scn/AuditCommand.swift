@@ -17,10 +17,13 @@ struct AuditCommand: ParsableCommand {
             label). Writes suspects.csv (rank, index, file, label, suggested label, margin = \
             max(P) - P[label], alpha, and the clean label where the dataset knows it) and report.html with the \
             lowest-importance images as thumbnails, the confusion matrix, and, with --run, the run's training \
-            curves, alpha histograms and relabel history.
+            curves, alpha histograms and relabel history. With --checkpoint given more than once, the \
+            checkpoints' class probabilities and alphas are averaged (an ensemble: for example several seeds).
             """)
 
-    @Option(help: "A checkpoint written by scn train.") var checkpoint: String
+    @Option(help: ArgumentHelp("A checkpoint written by scn train; repeat it to audit with an ensemble (the mean of the checkpoints' class probabilities and alphas).",
+                               valueName: "file"))
+    var checkpoint: [String]
     @OptionGroup var data: DatasetOptions
     @Option(help: "Split to audit: train, validation or test.") var split = "train"
     @Option(name: .customLong("run"), help: "The run directory of the checkpoint, to add its curves and relabel history to the report.")
@@ -33,9 +36,9 @@ struct AuditCommand: ParsableCommand {
     var rankBy: SuspectOrder = .alpha
 
     func run() throws {
-        let trained = try TrainedModel(checkpoint: URL(fileURLWithPath: checkpoint))
+        let ensemble = try ModelEnsemble(checkpointOptions: checkpoint)
         guard var dataset = try data.load(split: split) else { throw ValidationError("\(data.dataset.rawValue) has no '\(split)' split") }
-        try trained.checkClasses(of: dataset)
+        try ensemble.checkClasses(of: dataset)
         // The run's logs are checked before anything is written.
         let runURL = runPath.map { URL(fileURLWithPath: $0) }
         let runMetrics = try runURL.map(RunReport.metrics) ?? []
@@ -45,7 +48,7 @@ struct AuditCommand: ParsableCommand {
                                   + "sample \(stray.index)), outside the checkpoint's \(dataset.classCount) classes; is it this checkpoint's run?")
         }
         let store = try data.images(for: &dataset)
-        let evaluation = try trained.evaluate(dataset, store: store, averagingMirrorImages: mirrorAverage)
+        let evaluation = try ensemble.evaluate(dataset, store: store, averagingMirrorImages: mirrorAverage)
         let suspects = SuspectLabel.ranking(probabilities: evaluation.probabilities, alphas: evaluation.alphas, labels: dataset.labels,
                                             files: dataset.imagePaths, cleanLabels: dataset.cleanLabels, order: rankBy)
         var csv = "rank,index,file,label,suggested,margin,alpha,clean_label\n"
@@ -58,7 +61,8 @@ struct AuditCommand: ParsableCommand {
         try csv.write(to: directory.appendingPathComponent("suspects.csv"), atomically: true, encoding: .utf8)
         let report = evaluation.report
         let shown = Array(suspects.prefix(top))
-        var summary: [(String, String)] = [("checkpoint", checkpoint), ("dataset", "\(dataset.name) (\(split), \(dataset.count) images)"),
+        var summary: [(String, String)] = [(checkpoint.count == 1 ? "checkpoint" : "ensemble of \(checkpoint.count) checkpoints",
+                                            checkpoint.joined(separator: ", ")), ("dataset", "\(dataset.name) (\(split), \(dataset.count) images)"),
                                            ("accuracy against its labels", String(format: "%.2f%%", 100 * report.accuracy))]
         if let clean = dataset.cleanLabels {
             let aucs = evaluation.wrongLabelAUCs(labels: dataset.labels, cleanLabels: clean)

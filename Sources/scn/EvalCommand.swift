@@ -27,11 +27,8 @@ struct EvalCommand: ParsableCommand {
     @Flag(help: "Print one JSON object.") var json = false
 
     func run() throws {
+        let ensemble = try ModelEnsemble(checkpointOptions: checkpoint)
         let urls = checkpoint.map { URL(fileURLWithPath: $0) }
-        for url in urls where !FileManager.default.fileExists(atPath: url.path) {
-            throw ValidationError("--checkpoint \(url.path): no such file")
-        }
-        let ensemble = try ModelEnsemble(checkpoints: urls)
         guard var dataset = try data.load(split: split) else {
             throw ValidationError("\(data.dataset.rawValue) has no '\(split)' split")
         }

@@ -19,7 +19,7 @@ struct PredictCommand: ParsableCommand {
     @Flag(help: "Print one JSON object per image, one per line.") var json = false
 
     func run() throws {
-        let ensemble = try ModelEnsemble(checkpoints: checkpoint.map { URL(fileURLWithPath: $0) })
+        let ensemble = try ModelEnsemble(checkpointOptions: checkpoint)
         var files: [String] = []
         for input in inputs {
             var isDirectory: ObjCBool = false

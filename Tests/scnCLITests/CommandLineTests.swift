@@ -225,5 +225,39 @@ final class CommandLineTests: XCTestCase {
         XCTAssertTrue(audit.output.contains("relabels.jsonl changes a label 1 -> 4 (epoch 3, sample 7), outside the checkpoint's 2 classes"),
                       audit.output)
         XCTAssertFalse(FileManager.default.fileExists(atPath: scratch.appendingPathComponent("audit").path), "nothing written")
+        // An audit ranks every sample; an ensemble of the checkpoint twice ranks them as the checkpoint alone.
+        func suspects(_ checkpoints: [String], into name: String) throws -> [String] {
+            let output = scratch.appendingPathComponent(name)
+            let result = try scn(["audit", "--dataset", "folder", "--data", faces.path, "--split", "train", "--output", output.path,
+                                  "--rank-by", "label-probability"] + checkpoints.flatMap { ["--checkpoint", $0] })
+            XCTAssertEqual(result.status, 0, result.output)
+            return try String(contentsOf: output.appendingPathComponent("suspects.csv"), encoding: .utf8)
+                .split(separator: "\n").map(String.init)
+        }
+        let alone = try suspects([checkpoint], into: "audit-single"), twice = try suspects([checkpoint, checkpoint], into: "audit-pair")
+        XCTAssertEqual(alone.first, "rank,index,file,label,suggested,margin,alpha,clean_label")
+        XCTAssertEqual(alone.count, 1 + 12, "the header and the folder's 12 samples")
+        XCTAssertEqual(twice, alone)
+        // With another seed's checkpoint, each sample's alpha is the mean of the two models' alphas.
+        let otherSeed = scratch.appendingPathComponent("run-seed2")
+        let trainedAgain = try scn(["train", "--dataset", "folder", "--data", faces.path, "--run", otherSeed.path, "--epochs", "1", "--seed", "2",
+                                    "--width", "4", "--stem", "small", "--input", "16", "--batch-size", "4", "--validation-fraction", "0.25"])
+        XCTAssertEqual(trainedAgain.status, 0, trainedAgain.output)
+        let other = otherSeed.appendingPathComponent("last.safetensors").path
+        func alphas(_ rows: [String]) -> [Int: Double] {
+            Dictionary(uniqueKeysWithValues: rows.dropFirst().map { row -> (Int, Double) in
+                let fields = row.split(separator: ",", omittingEmptySubsequences: false)
+                return (Int(fields[1])!, Double(fields[fields.count - 2])!)
+            })
+        }
+        let first = alphas(alone), second = alphas(try suspects([other], into: "audit-seed2"))
+        let mean = alphas(try suspects([checkpoint, other], into: "audit-mixed"))
+        XCTAssertEqual(mean.count, 12)
+        XCTAssertNotEqual(first, second, "two seeds give two models")
+        for (index, alpha) in mean { XCTAssertEqual(alpha, (first[index]! + second[index]!) / 2, accuracy: 2e-4, "sample \(index)") }
+        let missingAuditMember = try scn(["audit", "--checkpoint", checkpoint, "--checkpoint", "/no/such.safetensors", "--dataset", "folder",
+                                          "--data", faces.path, "--output", scratch.appendingPathComponent("audit-missing").path])
+        XCTAssertNotEqual(missingAuditMember.status, 0)
+        XCTAssertTrue(missingAuditMember.output.contains("--checkpoint /no/such.safetensors: no such file"), missingAuditMember.output)
     }
 }
