@@ -12,14 +12,14 @@ extension Trainer {
     /// `optimizer.step`, `training.epochs_completed`, `training.labels` (I64, the current label of
     /// every sample), `training.relabel_proposals` (rows of index, label, epoch, streak), and with weight
     /// averaging `average.<name>` (the averaged model, keys as `model.`). Metadata: `format_version`, `kind` = `scn-checkpoint`, `configuration` (JSON),
-    /// `class_names` (JSON), `best_validation_accuracy`.
+    /// `class_names` (JSON), `best_validation_accuracy`, and with a held-out fold `held_out_fold` (JSON).
     public func saveCheckpoint(to url: URL) throws {
         let configurationJSON = String(decoding: try JSONEncoder.sorted.encode(configuration), as: UTF8.self)
         let classNames = String(decoding: try JSONEncoder().encode(dataset.classNames), as: UTF8.self)
-        var writer = SafeTensorsWriter(metadata: [
-            "format_version": "1", "kind": "scn-checkpoint", "configuration": configurationJSON,
-            "class_names": classNames, "best_validation_accuracy": "\(bestValidationAccuracy)",
-        ])
+        var metadata = ["format_version": "1", "kind": "scn-checkpoint", "configuration": configurationJSON,
+                        "class_names": classNames, "best_validation_accuracy": "\(bestValidationAccuracy)"]
+        if let heldOutFold { metadata["held_out_fold"] = String(decoding: try JSONEncoder.sorted.encode(heldOutFold), as: UTF8.self) }
+        var writer = SafeTensorsWriter(metadata: metadata)
         let state = model.stateDictionary()
         for (key, tensor) in state.tensors { writer.add("model.\(key)", tensor) }
         for (key, value) in state.integers { writer.add("model.\(key)", integers: [Int64(value)], shape: []) }
@@ -193,6 +193,8 @@ public struct TrainedModel {
     /// Whether the model holds the checkpoint's weight average (trained with `weightAverageDecay`), which
     /// is what the run validated and selected, rather than its trained weights.
     public let usesAveragedWeights: Bool
+    /// The cross-validation fold of the training split the model was not trained on (nil: it saw all of it).
+    public let heldOutFold: CrossValidationFold?
 
     /// Reads a checkpoint written by `Trainer` (`last.safetensors`, `best.safetensors`), refusing a file
     /// of another kind or with any missing, unexpected or mis-shaped key. Where the checkpoint has a
@@ -207,6 +209,16 @@ public struct TrainedModel {
         classNames = try JSONDecoder().decode([String].self, from: Data(namesText.utf8))
         model = configuration.makeModel(classCount: classNames.count)
         usesAveragedWeights = file.keys.contains { $0.hasPrefix("average.") }
+        if let foldText = file.metadata["held_out_fold"] {
+            let fold = try? JSONDecoder().decode(CrossValidationFold.self, from: Data(foldText.utf8))
+            guard let fold, fold.problem == nil else {
+                throw TrainingError(reason: "\(url.path): metadata 'held_out_fold' is not a fold of a split: "
+                                        + (fold?.problem ?? "'\(foldText)'"))
+            }
+            heldOutFold = fold
+        } else {
+            heldOutFold = nil
+        }
         let (tensors, integers) = try Trainer.modelState(in: file, prefix: usesAveragedWeights ? "average." : "model.")
         try model.load(tensors: tensors, integers: integers, source: url.path)
         model.eval()

@@ -8,6 +8,8 @@ import SCNTensor
 /// and preprocessing.
 public struct ModelEnsemble {
     public let members: [TrainedModel]
+    /// What each member was read from (its file), or "member N", to name it in errors.
+    public let sources: [String]
     /// The members' class names (all the same).
     public var classNames: [String] { members[0].classNames }
 
@@ -15,12 +17,12 @@ public struct ModelEnsemble {
     /// - Parameter sources: what each member was read from, to name it in an error (default: its position).
     public init(members: [TrainedModel], sources: [String]? = nil) throws {
         guard let first = members.first else { throw TrainingError(reason: "an ensemble needs at least one checkpoint") }
+        let sources = sources ?? members.indices.map { "member \($0 + 1)" }
         for (position, member) in members.enumerated() where member.classNames != first.classNames {
-            let name = sources?[position] ?? "member \(position + 1)"
-            let firstName = sources?[0] ?? "member 1"
-            throw TrainingError(reason: "\(name): classes \(member.classNames), but \(firstName) has \(first.classNames)")
+            throw TrainingError(reason: "\(sources[position]): classes \(member.classNames), but \(sources[0]) has \(first.classNames)")
         }
         self.members = members
+        self.sources = sources
     }
 
     /// Reads every checkpoint (as `TrainedModel(checkpoint:)`) into one ensemble.
@@ -38,6 +40,48 @@ public struct ModelEnsemble {
     public func evaluate(_ dataset: ExpressionDataset, store: ImageStore, averagingMirrorImages: Bool = false) throws -> Evaluation {
         let evaluations = try members.map { try $0.evaluate(dataset, store: store, averagingMirrorImages: averagingMirrorImages) }
         return evaluations.count == 1 ? evaluations[0] : Evaluation(averaging: evaluations, labels: dataset.labels)
+    }
+
+    /// The out-of-fold figures on `dataset`, the split the members were cross-validated on (`scn train
+    /// --folds K --fold k`: one member per fold, in any order): each sample's outputs come from the member
+    /// that did not train on it, so that its label is judged by a model that never fitted it. Refuses
+    /// members without a held-out fold, folds of other splits (another count or seed), and a missing or
+    /// repeated fold, naming the member.
+    public func evaluateOutOfFold(_ dataset: ExpressionDataset, store: ImageStore, averagingMirrorImages: Bool = false) throws -> Evaluation {
+        try checkClasses(of: dataset)
+        var seen: [Int: String] = [:]
+        for (member, source) in zip(members, sources) {
+            guard let fold = member.heldOutFold else {
+                throw TrainingError(reason: "\(source): trained on the whole split (no held-out fold); train each fold with --folds K --fold k")
+            }
+            let first = members[0].heldOutFold!
+            guard fold.folds == first.folds, fold.seed == first.seed, fold.sampleCount == first.sampleCount else {
+                throw TrainingError(reason: "\(source): \(fold), but \(sources[0]): \(first); the folds of one cross-validation share "
+                                        + "their count, seed and samples")
+            }
+            if let other = seen[fold.fold] { throw TrainingError(reason: "\(source) and \(other) both hold out fold \(fold.fold)") }
+            seen[fold.fold] = source
+        }
+        let split = members[0].heldOutFold!
+        guard seen.count == split.folds else {
+            let missing = (1...split.folds).filter { seen[$0] == nil }.map(String.init).joined(separator: ", ")
+            throw TrainingError(reason: "out-of-fold outputs need all \(split.folds) folds' models; fold \(missing) missing")
+        }
+        guard split.sampleCount == dataset.count else {
+            throw TrainingError(reason: "the members split \(split.sampleCount) samples, \(dataset.name) has \(dataset.count) here: "
+                                    + "give the split (and --limit) they were trained on")
+        }
+        var probabilities = [[Float]](repeating: [], count: dataset.count), alphas = [Float](repeating: 0, count: dataset.count)
+        for member in members {
+            let indices = member.heldOutFold!.heldOutIndices
+            let part = try member.evaluate(dataset.subset(indices), store: ImageStore(images: indices.map { store.images[$0] }),
+                                           averagingMirrorImages: averagingMirrorImages)
+            for (position, index) in indices.enumerated() {
+                probabilities[index] = part.probabilities[position]
+                alphas[index] = part.alphas[position]
+            }
+        }
+        return Evaluation(probabilities: probabilities, alphas: alphas, labels: dataset.labels, classCount: dataset.classCount)
     }
 
     /// The averaged predictions for decoded images, in order (as `TrainedModel.predict`).

@@ -77,6 +77,9 @@ public final class Trainer {
     /// Epochs after which `run` also keeps a copy of the checkpoint, as `epoch-<N>.safetensors` (for
     /// example the epoch before relabeling starts, to fork variants of the rest of the run from it).
     public var keptCheckpointEpochs: Set<Int> = []
+    /// The cross-validation fold of the training split left out of `dataset` (nil: none), recorded in the
+    /// checkpoints so that an audit can use the model only on the samples it did not train on.
+    public var heldOutFold: CrossValidationFold?
     /// Receives one line per epoch and progress notes.
     public var log: (String) -> Void = { print($0) }
     /// Called after every training step with (step, steps in the epoch, images per second so far).

@@ -18,7 +18,9 @@ struct AuditCommand: ParsableCommand {
             max(P) - P[label], alpha, and the clean label where the dataset knows it) and report.html with the \
             lowest-importance images as thumbnails, the confusion matrix, and, with --run, the run's training \
             curves, alpha histograms and relabel history. With --checkpoint given more than once, the \
-            checkpoints' class probabilities and alphas are averaged (an ensemble: for example several seeds).
+            checkpoints' class probabilities and alphas are averaged (an ensemble: for example several seeds); \
+            with --out-of-fold they are the K runs of one cross-validation (scn train --folds K --fold k) and \
+            each sample is judged by the run that did not train on it.
             """)
 
     @Option(help: ArgumentHelp("A checkpoint written by scn train; repeat it to audit with an ensemble (the mean of the checkpoints' class probabilities and alphas).",
@@ -31,6 +33,8 @@ struct AuditCommand: ParsableCommand {
     @Option(help: "Output folder (created).") var output: String
     @Flag(help: "Average each image's class probabilities and alpha with its left-right mirror image's (twice the time).")
     var mirrorAverage = false
+    @Flag(help: "The checkpoints are the folds of one cross-validation of this split: take each sample's outputs from the one that did not train on it.")
+    var outOfFold = false
     @Option(help: "Thumbnails in the report.") var top = 60
     @Option(help: "Rank by alpha (SCN's importance) or label-probability (the model's probability of the given label).")
     var rankBy: SuspectOrder = .alpha
@@ -48,7 +52,8 @@ struct AuditCommand: ParsableCommand {
                                   + "sample \(stray.index)), outside the checkpoint's \(dataset.classCount) classes; is it this checkpoint's run?")
         }
         let store = try data.images(for: &dataset)
-        let evaluation = try ensemble.evaluate(dataset, store: store, averagingMirrorImages: mirrorAverage)
+        let evaluation = outOfFold ? try ensemble.evaluateOutOfFold(dataset, store: store, averagingMirrorImages: mirrorAverage)
+                                   : try ensemble.evaluate(dataset, store: store, averagingMirrorImages: mirrorAverage)
         let suspects = SuspectLabel.ranking(probabilities: evaluation.probabilities, alphas: evaluation.alphas, labels: dataset.labels,
                                             files: dataset.imagePaths, cleanLabels: dataset.cleanLabels, order: rankBy)
         var csv = "rank,index,file,label,suggested,margin,alpha,clean_label\n"
@@ -61,7 +66,9 @@ struct AuditCommand: ParsableCommand {
         try csv.write(to: directory.appendingPathComponent("suspects.csv"), atomically: true, encoding: .utf8)
         let report = evaluation.report
         let shown = Array(suspects.prefix(top))
-        var summary: [(String, String)] = [(checkpoint.count == 1 ? "checkpoint" : "ensemble of \(checkpoint.count) checkpoints",
+        let members = outOfFold ? "the \(checkpoint.count) folds' checkpoints (out-of-fold)"
+                                : checkpoint.count == 1 ? "checkpoint" : "ensemble of \(checkpoint.count) checkpoints"
+        var summary: [(String, String)] = [(members,
                                             checkpoint.joined(separator: ", ")), ("dataset", "\(dataset.name) (\(split), \(dataset.count) images)"),
                                            ("accuracy against its labels", String(format: "%.2f%%", 100 * report.accuracy))]
         if let clean = dataset.cleanLabels {

@@ -24,6 +24,8 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Split: train, validation or test.") var split = "test"
     @Flag(help: "Average each image's class probabilities and alpha with its left-right mirror image's (test-time augmentation; twice the time).")
     var mirrorAverage = false
+    @Flag(help: "The checkpoints are the folds of one cross-validation of this split (scn train --folds K --fold k): take each sample's outputs from the one that did not train on it.")
+    var outOfFold = false
     @Flag(help: "Print one JSON object.") var json = false
 
     func run() throws {
@@ -33,11 +35,12 @@ struct EvalCommand: ParsableCommand {
             throw ValidationError("\(data.dataset.rawValue) has no '\(split)' split")
         }
         let store = try data.images(for: &dataset)
-        let evaluation = try ensemble.evaluate(dataset, store: store, averagingMirrorImages: mirrorAverage)
+        let evaluation = outOfFold ? try ensemble.evaluateOutOfFold(dataset, store: store, averagingMirrorImages: mirrorAverage)
+                                   : try ensemble.evaluate(dataset, store: store, averagingMirrorImages: mirrorAverage)
         let report = evaluation.report
         let calibration = Calibration(probabilities: evaluation.probabilities, labels: dataset.labels)
         var result: [String: Any] = [
-            "checkpoint": urls.count == 1 ? urls[0].path as Any : urls.map(\.path), "ensemble_size": urls.count, "dataset": dataset.name, "split": split, "mirror_average": mirrorAverage, "count": report.count,
+            "checkpoint": urls.count == 1 ? urls[0].path as Any : urls.map(\.path), "ensemble_size": urls.count, "out_of_fold": outOfFold, "dataset": dataset.name, "split": split, "mirror_average": mirrorAverage, "count": report.count,
             "accuracy": report.accuracy, "mean_class_accuracy": report.meanClassAccuracy,
             "per_class_accuracy": Dictionary(uniqueKeysWithValues: zip(dataset.classNames, report.perClassAccuracy.map { $0 ?? -1 })),
             "confusion_matrix": report.confusionMatrix, "class_names": dataset.classNames,
@@ -55,7 +58,7 @@ struct EvalCommand: ParsableCommand {
             let data = try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys])
             print(String(decoding: data, as: UTF8.self))
         } else {
-            let averaging = (urls.count > 1 ? ", mean of \(urls.count) checkpoints" : "") + (mirrorAverage ? ", averaged with mirror images" : "")
+            let averaging = (outOfFold ? ", out-of-fold over \(urls.count) folds" : urls.count > 1 ? ", mean of \(urls.count) checkpoints" : "") + (mirrorAverage ? ", averaged with mirror images" : "")
             print(String(format: "%@ %@: accuracy %.2f%%, mean class accuracy %.2f%% (%d images%@)", dataset.name, split,
                          100 * report.accuracy, 100 * report.meanClassAccuracy, report.count, averaging))
             print(String(format: "mean confidence %.3f, expected calibration error %.3f, negative log-likelihood %.3f nats",

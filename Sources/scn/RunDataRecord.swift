@@ -17,6 +17,10 @@ struct RunDataRecord: Codable, Equatable {
     var noiseList: String?
     var noiseListBase: Int?
     var validationFraction: Double
+    /// Cross-validation: the number of folds, the one left out of training, and the split's seed (nil: none).
+    var folds: Int?
+    var fold: Int?
+    var foldSeed: UInt64?
     var initFrom: String?
     var initDrop: String?
     /// The checkpoint of another run this run was forked from (`scn train --fork`).
@@ -31,7 +35,8 @@ struct RunDataRecord: Codable, Equatable {
         [("--dataset", dataset), ("--limit", limit.map(String.init) ?? "none"), ("--skip-bad-images", String(skipBadImages)),
          ("--noise", noise.map { String($0) } ?? "none"), ("--noise-mode", noise == nil ? "none" : noiseMode ?? "none"),
          ("--noise-list", noiseList ?? "none"), ("--noise-list-base", noiseList == nil ? "none" : String(noiseListBase ?? 0)),
-         ("--validation-fraction", String(validationFraction))]
+         ("--validation-fraction", String(validationFraction)), ("--folds", folds.map(String.init) ?? "none"),
+         ("--fold", fold.map(String.init) ?? "none"), ("--fold-seed", foldSeed.map { String($0) } ?? "none")]
     }
 
     /// The label-defining options that differ between this (the run's record) and `current`, described for

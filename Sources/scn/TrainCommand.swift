@@ -47,6 +47,11 @@ struct TrainCommand: ParsableCommand {
     var noiseListBase = 0
     @Option(help: "Fraction of train carved out for validation where the dataset has no validation split.")
     var validationFraction = 0.1
+    @Option(help: ArgumentHelp("Cross-validation: split the training samples into this many folds (with --fold) and train on all but one; "
+                               + "`scn audit --out-of-fold` then judges every label by the model that did not train on it.", valueName: "K"))
+    var folds: Int?
+    @Option(help: ArgumentHelp("Cross-validation: the fold (1 to --folds) left out of training.", valueName: "k")) var fold: Int?
+    @Option(help: "Cross-validation: the seed of the split into folds (the same for every fold's run).") var foldSeed: UInt64 = 0
 
     @Option(help: "ResNet depth: 18 or 34.") var depth: Int?
     @Option(help: "Stem: imageNet (7x7/2 + max pool) or small (3x3/1).") var stem: ResNet.Stem?
@@ -176,7 +181,20 @@ struct TrainCommand: ParsableCommand {
         RunDataRecord(dataset: data.dataset.rawValue, data: data.data, limit: data.limit, skipBadImages: data.skipBadImages,
                       noise: noise, noiseMode: noise == nil ? nil : noiseMode.rawValue, noiseList: noiseList,
                       noiseListBase: noiseList == nil ? nil : noiseListBase, validationFraction: validationFraction,
+                      folds: folds, fold: fold, foldSeed: folds == nil ? nil : foldSeed,
                       initFrom: initFrom, initDrop: initDrop, forkedFrom: fork, command: CommandLine.arguments)
+    }
+
+    /// The fold of --folds and --fold left out of a training split of `sampleCount` samples (nil: none).
+    func heldOutFold(sampleCount: Int) throws -> CrossValidationFold? {
+        switch (folds, fold) {
+        case (nil, nil): return nil
+        case let (folds?, fold?):
+            let heldOut = CrossValidationFold(fold: fold, folds: folds, seed: foldSeed, sampleCount: sampleCount)
+            if let problem = heldOut.problem { throw ValidationError("--folds \(folds) --fold \(fold): \(problem)") }
+            return heldOut
+        default: throw ValidationError("--folds and --fold go together: the number of folds and the one left out")
+        }
     }
 
     /// The epochs of --keep-checkpoints.
@@ -248,6 +266,11 @@ struct TrainCommand: ParsableCommand {
             train.replaceLabels(labels, keepingCurrentAsClean: true)
             print(String(format: "labels from %@: %.2f%% differ from the dataset's", noiseList, 100 * (train.noiseRate ?? 0)))
         }
+        let heldOut = try heldOutFold(sampleCount: train.count)
+        if let heldOut {
+            train = train.subset(heldOut.trainingIndices)
+            print("cross-validation: \(heldOut) left out, \(train.count) samples left to train on")
+        }
         var validation = try data.load(split: "validation")
         if validation == nil {
             var generator = RandomGenerator(seed: configuration.seed &+ 7)
@@ -269,6 +292,7 @@ struct TrainCommand: ParsableCommand {
               + (configuration.weightAverageDecay.map { "weight average \($0) from epoch \(configuration.weightAverageStartEpoch + 1)\(fork == nil ? "" : " or the fork"), " } ?? "")
               + "run \(runDirectory.path)")
         trainer.keptCheckpointEpochs = keptEpochs
+        trainer.heldOutFold = heldOut
         if let initFrom, !resume {
             let drop = Set((initDrop ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
             let report = try PretrainedWeights.load(URL(fileURLWithPath: initFrom), into: trainer.model, dropping: drop)

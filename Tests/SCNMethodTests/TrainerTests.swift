@@ -310,6 +310,60 @@ final class TrainerTests: XCTestCase {
         XCTAssertThrowsError(try ModelEnsemble(checkpoints: [])) { XCTAssertTrue("\($0)".contains("at least one checkpoint"), "\($0)") }
     }
 
+    /// Out-of-fold outputs: each sample's are those of the fold run that held it out (three folds of 48
+    /// samples, each run trained on the other two); the checkpoints record their fold. Members without a
+    /// fold, a missing or repeated fold, folds of another split and another sample count are refused by name.
+    func testOutOfFoldOutputsComeFromTheRunThatHeldEachSampleOut() throws {
+        let (train, store) = Self.syntheticData(count: 48, seed: 13)
+        var checkpoints: [URL] = []
+        for k in 1...3 {
+            let fold = CrossValidationFold(fold: k, folds: 3, seed: 5, sampleCount: train.count)
+            let indices = fold.trainingIndices
+            let trainer = quietTrainer(Self.configuration(epochs: 1), train.subset(indices), ImageStore(images: indices.map { store.images[$0] }))
+            trainer.heldOutFold = fold
+            let directory = try temporaryDirectory()
+            try trainer.run(in: directory)
+            checkpoints.append(directory.appendingPathComponent("last.safetensors"))
+        }
+        let members = try checkpoints.map { try TrainedModel(checkpoint: $0) }
+        XCTAssertEqual(members.map { $0.heldOutFold?.fold }, [1, 2, 3])
+        let whole = try members.map { try $0.evaluate(train, store: store) }
+        // Given in another order than the folds'.
+        let outOfFold = try ModelEnsemble(checkpoints: [checkpoints[2], checkpoints[0], checkpoints[1]]).evaluateOutOfFold(train, store: store)
+        var fromEach = [0, 0, 0]
+        for i in train.labels.indices {
+            let k = members.firstIndex { $0.heldOutFold!.heldOutIndices.contains(i) }!
+            fromEach[k] += 1
+            XCTAssertEqual(outOfFold.probabilities[i], whole[k].probabilities[i], "sample \(i)")
+            XCTAssertEqual(outOfFold.alphas[i], whole[k].alphas[i], "sample \(i)")
+        }
+        XCTAssertEqual(fromEach, [16, 16, 16])
+        XCTAssertNotEqual(whole[0].probabilities, whole[1].probabilities, "three runs, three models")
+        XCTAssertEqual(outOfFold.report, ClassificationReport(predictions: outOfFold.predictions, labels: train.labels, classCount: 4))
+
+        func refusal(_ urls: [URL], _ dataset: ExpressionDataset? = nil) -> String {
+            do {
+                _ = try ModelEnsemble(checkpoints: urls).evaluateOutOfFold(dataset ?? train, store: store)
+                return "accepted"
+            } catch { return "\(error)" }
+        }
+        XCTAssertTrue(refusal([checkpoints[0], checkpoints[1]]).contains("fold 3 missing"), refusal([checkpoints[0], checkpoints[1]]))
+        XCTAssertTrue(refusal([checkpoints[0], checkpoints[1], checkpoints[1]]).contains("both hold out fold 2"))
+        let limited = train.subset(Array(0..<40))
+        XCTAssertTrue(refusal(checkpoints, limited).contains("the members split 48 samples"), refusal(checkpoints, limited))
+        let whole3 = try temporaryDirectory()
+        try quietTrainer(Self.configuration(epochs: 1), train, store).run(in: whole3)
+        let unfolded = whole3.appendingPathComponent("last.safetensors")
+        XCTAssertNil(try TrainedModel(checkpoint: unfolded).heldOutFold)
+        XCTAssertTrue(refusal([checkpoints[0], unfolded, checkpoints[2]]).contains("\(unfolded.path): trained on the whole split"))
+        let otherSplit = try temporaryDirectory()
+        let trainer = quietTrainer(Self.configuration(epochs: 1), train, store)
+        trainer.heldOutFold = CrossValidationFold(fold: 2, folds: 3, seed: 6, sampleCount: train.count)
+        try trainer.run(in: otherSplit)
+        let reseeded = otherSplit.appendingPathComponent("last.safetensors")
+        XCTAssertTrue(refusal([checkpoints[0], reseeded, checkpoints[2]]).contains("fold 2 of 3 (seed 6, 48 samples), but"))
+    }
+
     /// After every step from its start epoch the average is `decay * average + (1 - decay) * weights`
     /// (a convolution weight, the importance head and a batch-norm running mean checked); the average is
     /// what is validated, saved as `average.*` and loaded by `TrainedModel`.

@@ -260,4 +260,63 @@ final class CommandLineTests: XCTestCase {
         XCTAssertNotEqual(missingAuditMember.status, 0)
         XCTAssertTrue(missingAuditMember.output.contains("--checkpoint /no/such.safetensors: no such file"), missingAuditMember.output)
     }
+
+    /// Two-fold cross-validation: each fold's run trains on the other fold; the audit and eval with
+    /// --out-of-fold take every sample's outputs from the run that left it out; misuse is refused by name.
+    func testCrossValidationFoldsAndOutOfFoldAudit() throws {
+        let faces = try faceFolder("faces", classes: 2, perClass: 8)
+        let options = ["--dataset", "folder", "--data", faces.path, "--epochs", "1", "--width", "4", "--stem", "small", "--input", "16",
+                       "--batch-size", "4", "--validation-fraction", "0.25", "--folds", "2", "--fold-seed", "3"]
+        var checkpoints: [String] = []
+        for fold in ["1", "2"] {
+            let run = scratch.appendingPathComponent("fold\(fold)")
+            let trained = try scn(["train", "--run", run.path, "--fold", fold] + options)
+            XCTAssertEqual(trained.status, 0, trained.output)
+            XCTAssertTrue(trained.output.contains("cross-validation: fold \(fold) of 2 (seed 3, 16 samples) left out, 8 samples left to train on"),
+                          trained.output)
+            XCTAssertTrue(trained.output.contains("loading 6 training and 2 validation images"), trained.output)
+            checkpoints.append(run.appendingPathComponent("last.safetensors").path)
+        }
+        // Resuming a fold's run as another fold is refused.
+        let otherFold = try scn(["train", "--run", scratch.appendingPathComponent("fold1").path, "--resume", "--fold", "2"] + options)
+        XCTAssertNotEqual(otherFold.status, 0)
+        XCTAssertTrue(otherFold.output.contains("--fold: the run has 1, this command 2"), otherFold.output)
+
+        let evaluated = try scn(["eval", "--dataset", "folder", "--data", faces.path, "--split", "train", "--json", "--out-of-fold"]
+                                + checkpoints.flatMap { ["--checkpoint", $0] })
+        XCTAssertEqual(evaluated.status, 0, evaluated.output)
+        let figures = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(evaluated.output.utf8)) as? [String: Any])
+        XCTAssertEqual(figures["out_of_fold"] as? Bool, true)
+        XCTAssertEqual(figures["count"] as? Int, 16)
+        // The audit's alphas: each sample's is the alpha of the run that left it out (each run audited alone).
+        func alphas(_ arguments: [String], into name: String) throws -> [Int: Double] {
+            let output = scratch.appendingPathComponent(name)
+            let result = try scn(["audit", "--dataset", "folder", "--data", faces.path, "--output", output.path] + arguments)
+            XCTAssertEqual(result.status, 0, result.output)
+            let rows = try String(contentsOf: output.appendingPathComponent("suspects.csv"), encoding: .utf8).split(separator: "\n").dropFirst()
+            return Dictionary(uniqueKeysWithValues: rows.map { row -> (Int, Double) in
+                let fields = row.split(separator: ",", omittingEmptySubsequences: false)
+                return (Int(fields[1])!, Double(fields[fields.count - 2])!)
+            })
+        }
+        let outOfFold = try alphas(["--out-of-fold", "--checkpoint", checkpoints[1], "--checkpoint", checkpoints[0]], into: "audit-oof")
+        let first = try alphas(["--checkpoint", checkpoints[0]], into: "audit-1"), second = try alphas(["--checkpoint", checkpoints[1]], into: "audit-2")
+        let heldOutByFirst = CrossValidationFold(fold: 1, folds: 2, seed: 3, sampleCount: 16).heldOutIndices
+        XCTAssertEqual(heldOutByFirst.count, 8)
+        XCTAssertEqual(outOfFold.count, 16)
+        XCTAssertNotEqual(first, second, "two folds, two models")
+        for (index, alpha) in outOfFold { XCTAssertEqual(alpha, heldOutByFirst.contains(index) ? first[index]! : second[index]!, "sample \(index)") }
+
+        let oneFold = try scn(["audit", "--dataset", "folder", "--data", faces.path, "--output", scratch.appendingPathComponent("audit-one").path,
+                               "--out-of-fold", "--checkpoint", checkpoints[0]])
+        XCTAssertNotEqual(oneFold.status, 0)
+        XCTAssertTrue(oneFold.output.contains("out-of-fold outputs need all 2 folds' models; fold 2 missing"), oneFold.output)
+        let noFolds = try scn(["train", "--run", scratch.appendingPathComponent("bad").path, "--dataset", "folder", "--data", faces.path, "--fold", "1"])
+        XCTAssertNotEqual(noFolds.status, 0)
+        XCTAssertTrue(noFolds.output.contains("--folds and --fold go together"), noFolds.output)
+        let beyond = try scn(["train", "--run", scratch.appendingPathComponent("bad").path, "--fold", "3"] + options)
+        XCTAssertNotEqual(beyond.status, 0)
+        XCTAssertTrue(beyond.output.contains("--folds 2 --fold 3: fold 3 of 2: expected 1 to 2"), beyond.output)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: scratch.appendingPathComponent("bad").path), "nothing written")
+    }
 }
