@@ -64,8 +64,9 @@ public struct ModelEnsemble {
         }
         let split = members[0].heldOutFold!
         guard seen.count == split.folds else {
-            let missing = (1...split.folds).filter { seen[$0] == nil }.map(String.init).joined(separator: ", ")
-            throw TrainingError(reason: "out-of-fold outputs need all \(split.folds) folds' models; fold \(missing) missing")
+            let missing = (1...split.folds).filter { seen[$0] == nil }
+            throw TrainingError(reason: "out-of-fold outputs need all \(split.folds) folds' models; fold\(missing.count == 1 ? "" : "s") "
+                                    + missing.map(String.init).joined(separator: ", ") + " missing")
         }
         guard split.sampleCount == dataset.count else {
             throw TrainingError(reason: "the members split \(split.sampleCount) samples, \(dataset.name) has \(dataset.count) here: "
