@@ -49,22 +49,24 @@ public struct ModelEnsemble {
     /// repeated fold, naming the member.
     public func evaluateOutOfFold(_ dataset: ExpressionDataset, store: ImageStore, averagingMirrorImages: Bool = false) throws -> Evaluation {
         try checkClasses(of: dataset)
-        var seen: [Int: String] = [:]
-        for (member, source) in zip(members, sources) {
+        let folds = try zip(members, sources).map { member, source in
             guard let fold = member.heldOutFold else {
                 throw TrainingError(reason: "\(source): trained on the whole split (no held-out fold); train each fold with --folds K --fold k")
             }
-            let first = members[0].heldOutFold!
-            guard fold.folds == first.folds, fold.seed == first.seed, fold.sampleCount == first.sampleCount else {
-                throw TrainingError(reason: "\(source): \(fold), but \(sources[0]): \(first); the folds of one cross-validation share "
+            return fold
+        }
+        let split = folds[0]
+        var holders: [Int: String] = [:]
+        for (fold, source) in zip(folds, sources) {
+            guard fold.folds == split.folds, fold.seed == split.seed, fold.sampleCount == split.sampleCount else {
+                throw TrainingError(reason: "\(source): \(fold), but \(sources[0]): \(split); the folds of one cross-validation share "
                                         + "their count, seed and samples")
             }
-            if let other = seen[fold.fold] { throw TrainingError(reason: "\(source) and \(other) both hold out fold \(fold.fold)") }
-            seen[fold.fold] = source
+            if let other = holders[fold.fold] { throw TrainingError(reason: "\(source) and \(other) both hold out fold \(fold.fold)") }
+            holders[fold.fold] = source
         }
-        let split = members[0].heldOutFold!
-        guard seen.count == split.folds else {
-            let missing = (1...split.folds).filter { seen[$0] == nil }
+        guard holders.count == split.folds else {
+            let missing = (1...split.folds).filter { holders[$0] == nil }
             throw TrainingError(reason: "out-of-fold outputs need all \(split.folds) folds' models; fold\(missing.count == 1 ? "" : "s") "
                                     + missing.map(String.init).joined(separator: ", ") + " missing")
         }
@@ -73,8 +75,8 @@ public struct ModelEnsemble {
                                     + "give the split (and --limit) they were trained on")
         }
         var probabilities = [[Float]](repeating: [], count: dataset.count), alphas = [Float](repeating: 0, count: dataset.count)
-        for member in members {
-            let indices = member.heldOutFold!.heldOutIndices
+        for (member, fold) in zip(members, folds) {
+            let indices = fold.heldOutIndices
             let part = try member.evaluate(dataset.subset(indices), store: ImageStore(images: indices.map { store.images[$0] }),
                                            averagingMirrorImages: averagingMirrorImages)
             for (position, index) in indices.enumerated() {
