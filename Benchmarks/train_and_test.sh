@@ -1,7 +1,9 @@
 # Sourced by the result scripts beside it (needs $scn, the scn binary).
 # train_and_test RUN DATASET DATA [TRAIN OPTIONS...]: trains RUN with `scn train` (resuming it when RUN has a
 # last checkpoint), then writes RUN/test.json and RUN/test-mirror-average.json (`--mirror-average`) from its
-# best checkpoint on DATASET's test split.
+# best checkpoint on DATASET's test split, and where the run kept a weight average, RUN/test-trained.json and
+# RUN/test-trained-mirror-average.json from best-trained.safetensors (the trained weights the run without the
+# average would have selected).
 # With STOP_AFTER=EPOCH in the environment, training stops after that epoch (`--stop-after`) and, the run
 # being unfinished, there is no test yet: run the script again (without it, or with a later one) to go on.
 train_and_test() {
@@ -18,9 +20,14 @@ train_and_test() {
         echo "$run: $completed of $total epochs done; run the same command again to continue"
         return 0
     fi
-    $scn eval --checkpoint "$run/best.safetensors" --dataset "$dataset" --data "$data" --split test --json > "$run/test.json"
-    $scn eval --checkpoint "$run/best.safetensors" --dataset "$dataset" --data "$data" --split test --mirror-average --json \
-        > "$run/test-mirror-average.json"
+    local checkpoint suffix
+    for checkpoint in best best-trained; do
+        [ -f "$run/$checkpoint.safetensors" ] || continue
+        suffix=$([ $checkpoint = best ] || echo -trained)
+        $scn eval --checkpoint "$run/$checkpoint.safetensors" --dataset "$dataset" --data "$data" --split test --json > "$run/test$suffix.json"
+        $scn eval --checkpoint "$run/$checkpoint.safetensors" --dataset "$dataset" --data "$data" --split test --mirror-average --json \
+            > "$run/test$suffix-mirror-average.json"
+    done
 }
 
 # The options of the FERPlus noise comparison (docs/RESULTS.md section 1), shared by the scripts beside it.

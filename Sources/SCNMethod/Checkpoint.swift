@@ -11,19 +11,22 @@ extension Trainer {
     /// Keys: `model.<name>` (parameters, buffers, `num_batches_tracked`), `optimizer.<name>.<slot>`,
     /// `optimizer.step`, `training.epochs_completed`, `training.labels` (I64, the current label of
     /// every sample), `training.relabel_proposals` (rows of index, label, epoch, streak), and with weight
-    /// averaging `average.<name>` (the averaged model, keys as `model.`). Metadata: `format_version`, `kind` = `scn-checkpoint`, `configuration` (JSON),
-    /// `class_names` (JSON), `best_validation_accuracy`, and with a held-out fold `held_out_fold` (JSON).
-    public func saveCheckpoint(to url: URL) throws {
+    /// averaging `average.<name>` (the averaged model, keys as `model.`; left out with `includingWeightAverage`
+    /// false, so that readers take the trained weights). Metadata: `format_version`, `kind` = `scn-checkpoint`,
+    /// `configuration` (JSON), `class_names` (JSON), `best_validation_accuracy`, with weight averaging
+    /// `best_trained_validation_accuracy`, and with a held-out fold `held_out_fold` (JSON).
+    public func saveCheckpoint(to url: URL, includingWeightAverage: Bool = true) throws {
         let configurationJSON = String(decoding: try JSONEncoder.sorted.encode(configuration), as: UTF8.self)
         let classNames = String(decoding: try JSONEncoder().encode(dataset.classNames), as: UTF8.self)
         var metadata = ["format_version": "1", "kind": "scn-checkpoint", "configuration": configurationJSON,
                         "class_names": classNames, "best_validation_accuracy": "\(bestValidationAccuracy)"]
+        if configuration.weightAverageDecay != nil { metadata["best_trained_validation_accuracy"] = "\(bestTrainedValidationAccuracy)" }
         if let heldOutFold { metadata["held_out_fold"] = String(decoding: try JSONEncoder.sorted.encode(heldOutFold), as: UTF8.self) }
         var writer = SafeTensorsWriter(metadata: metadata)
         let state = model.stateDictionary()
         for (key, tensor) in state.tensors { writer.add("model.\(key)", tensor) }
         for (key, value) in state.integers { writer.add("model.\(key)", integers: [Int64(value)], shape: []) }
-        if let averaged = weightAverage?.model.stateDictionary() {
+        if includingWeightAverage, let averaged = weightAverage?.model.stateDictionary() {
             for (key, tensor) in averaged.tensors { writer.add("average.\(key)", tensor) }
             for (key, value) in averaged.integers { writer.add("average.\(key)", integers: [Int64(value)], shape: []) }
         }
@@ -102,8 +105,12 @@ extension Trainer {
         }
         for (index, label) in labels.enumerated() where dataset.labels[index] != label { relabelSample(index, to: label) }
         pendingProposals = proposals
-        setProgress(epochsCompleted: epochs,
-                    bestValidationAccuracy: Double(file.metadata["best_validation_accuracy"] ?? "") ?? -1)
+        let bestValidationAccuracy = Double(file.metadata["best_validation_accuracy"] ?? "") ?? -1
+        // A checkpoint written before the trained weights' best was recorded: until the average starts, the two are one.
+        let bestTrainedValidationAccuracy = Double(file.metadata["best_trained_validation_accuracy"] ?? "")
+            ?? (average == nil ? bestValidationAccuracy : -1)
+        setProgress(epochsCompleted: epochs, bestValidationAccuracy: bestValidationAccuracy,
+                    bestTrainedValidationAccuracy: bestTrainedValidationAccuracy)
     }
 
     /// The model tensors and integer buffers stored under `prefix` (`model.`, `average.`), keyed without it.
@@ -144,7 +151,7 @@ extension Trainer {
             throw TrainingError(reason: "\(runDirectory.path) already holds a run; fork into a new directory")
         }
         try restore(from: checkpoint, asFork: true)
-        setProgress(epochsCompleted: epochsCompleted, bestValidationAccuracy: -1)
+        setProgress(epochsCompleted: epochsCompleted, bestValidationAccuracy: -1, bestTrainedValidationAccuracy: -1)
         try manager.createDirectory(at: runDirectory, withIntermediateDirectories: true)
         let source = checkpoint.deletingLastPathComponent()
         for name in ["metrics.jsonl", "relabels.jsonl"] {
@@ -196,7 +203,7 @@ public struct TrainedModel {
     /// The cross-validation fold of the training split the model was not trained on (nil: it saw all of it).
     public let heldOutFold: CrossValidationFold?
 
-    /// Reads a checkpoint written by `Trainer` (`last.safetensors`, `best.safetensors`), refusing a file
+    /// Reads a checkpoint written by `Trainer` (`last.safetensors`, `best.safetensors`, `best-trained.safetensors`), refusing a file
     /// of another kind or with any missing, unexpected or mis-shaped key. Where the checkpoint has a
     /// weight average, the model is the average.
     public init(checkpoint url: URL) throws {

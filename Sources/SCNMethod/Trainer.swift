@@ -67,7 +67,11 @@ public final class Trainer {
     public let optimizer: Optimizer
     /// Epochs completed.
     public private(set) var epochsCompleted = 0
+    /// The best validation accuracy of the selected model (`evaluatedModel`) so far; -1 before any.
     public private(set) var bestValidationAccuracy = -1.0
+    /// With weight averaging, the best validation accuracy of the trained weights so far (before the average
+    /// starts, the same as `bestValidationAccuracy`); -1 before any.
+    public private(set) var bestTrainedValidationAccuracy = -1.0
     public private(set) var history: [EpochMetrics] = []
     public private(set) var relabelLog: [RelabelEvent] = []
     /// The moving average of the weights (`configuration.weightAverageDecay`), once its start epoch is reached.
@@ -282,9 +286,10 @@ public final class Trainer {
         }
     }
 
-    func setProgress(epochsCompleted: Int, bestValidationAccuracy: Double) {
+    func setProgress(epochsCompleted: Int, bestValidationAccuracy: Double, bestTrainedValidationAccuracy: Double) {
         self.epochsCompleted = epochsCompleted
         self.bestValidationAccuracy = bestValidationAccuracy
+        self.bestTrainedValidationAccuracy = bestTrainedValidationAccuracy
     }
 
     private func wrongLabelCount() -> Int? {
@@ -308,7 +313,11 @@ public final class Trainer {
                            batchSize: configuration.batchSize)
     }
 
-    /// Trains the remaining epochs, writing metrics, relabels and checkpoints into `runDirectory`.
+    /// Trains the remaining epochs, writing metrics, relabels and checkpoints into `runDirectory`:
+    /// `last.safetensors` every epoch, `best.safetensors` at the best validation accuracy of `evaluatedModel`,
+    /// `epoch-<N>.safetensors` after `keptCheckpointEpochs`, and with a weight average `best-trained.safetensors`:
+    /// the trained weights (no `average.*` keys) at their best validation accuracy, the checkpoint the same run
+    /// without an average would have selected (the average does not change the training).
     ///
     /// - Parameter lastEpoch: stop once this many epochs are done (the schedule stays that of
     ///   `configuration.epochs`), to go on later with `resume(in:stoppingAfterEpoch:)`; nil trains to the end.
@@ -325,14 +334,22 @@ public final class Trainer {
             for event in relabelLog[relabelsBefore...] {
                 try appendLine(to: runDirectory.appendingPathComponent("relabels.jsonl"), try JSONEncoder.sorted.encode(event))
             }
-            try saveCheckpoint(to: runDirectory.appendingPathComponent("last.safetensors"))
-            if keptCheckpointEpochs.contains(epochsCompleted) {
-                try saveCheckpoint(to: runDirectory.appendingPathComponent("epoch-\(epochsCompleted).safetensors"))
-            }
+            // The other checkpoints before last.safetensors: a run killed between them resumes from the previous
+            // epoch's, trains this epoch again identically and writes them again; the other way round, the best
+            // figures in last.safetensors would lag an epoch behind and a kept epoch would be skipped.
             if let accuracy = m.validationAccuracy, accuracy > bestValidationAccuracy {
                 bestValidationAccuracy = accuracy
                 try saveCheckpoint(to: runDirectory.appendingPathComponent("best.safetensors"))
             }
+            if configuration.weightAverageDecay != nil,
+               let accuracy = m.validationAccuracyOfTrainedWeights ?? m.validationAccuracy, accuracy > bestTrainedValidationAccuracy {
+                bestTrainedValidationAccuracy = accuracy
+                try saveCheckpoint(to: runDirectory.appendingPathComponent("best-trained.safetensors"), includingWeightAverage: false)
+            }
+            if keptCheckpointEpochs.contains(epochsCompleted) {
+                try saveCheckpoint(to: runDirectory.appendingPathComponent("epoch-\(epochsCompleted).safetensors"))
+            }
+            try saveCheckpoint(to: runDirectory.appendingPathComponent("last.safetensors"))
             onEpoch?(m)
             log(summaryLine(m))
         }

@@ -16,7 +16,8 @@ struct TrainCommand: ParsableCommand {
             Writes the run directory: configuration.json (training options), data.json (dataset, noise and the \
             command line; a resumed run must give the same), metrics.jsonl (one line per epoch), relabels.jsonl \
             (every label change), last.safetensors and best.safetensors (by validation accuracy; never \
-            selected on the test split). A killed run continues with --resume. Defaults are the paper's \
+            selected on the test split; with --weight-average, of the average, and best-trained.safetensors \
+            the trained weights at their best, as the run without an average would select). A killed run continues with --resume. Defaults are the paper's \
             (beta 0.7, margin 0.15, delta2 0.2, gamma 0.5, relabel from epoch 10, SGD 0.1 with steps at 15 \
             and 30); --config FILE reads a JSON configuration that the options given here override.
             """)

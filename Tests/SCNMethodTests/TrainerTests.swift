@@ -433,6 +433,68 @@ final class TrainerTests: XCTestCase {
         XCTAssertTrue(try TrainedModel(checkpoint: forkRun.appendingPathComponent("last.safetensors")).usesAveragedWeights)
     }
 
+    /// The model tensors of a checkpoint (keys starting with `prefix`), as floats.
+    private func tensors(in url: URL, prefix: String) throws -> [String: [Float]] {
+        let file = try SafeTensorsFile(contentsOf: url)
+        var values: [String: [Float]] = [:]
+        for key in file.keys where key.hasPrefix(prefix) {
+            values[key] = file.entries[key]!.dtype.isFloatingPoint ? try file.tensor(key).scalars : try file.integers(key).map(Float.init)
+        }
+        return values
+    }
+
+    /// Fails unless the two checkpoints hold the same keys starting with `prefix`, bit for bit (naming the
+    /// differing keys, not printing the tensors).
+    private func assertSameTensors(_ a: URL, _ b: URL, prefix: String, _ message: String,
+                                   file: StaticString = #filePath, line: UInt = #line) throws {
+        let x = try tensors(in: a, prefix: prefix), y = try tensors(in: b, prefix: prefix)
+        XCTAssertEqual(x.keys.sorted(), y.keys.sorted(), message, file: file, line: line)
+        let differing = x.keys.filter { y[$0] != nil && x[$0] != y[$0] }.sorted()
+        XCTAssertTrue(differing.isEmpty, "\(message): \(differing.count) tensors differ, such as \(differing.prefix(3))", file: file, line: line)
+    }
+
+    /// With a weight average, best.safetensors holds the average's best epoch and best-trained.safetensors
+    /// the trained weights' best epoch (without the average, so readers take the trained weights); both, and
+    /// the best figures in last.safetensors, are the same when the run is stopped and resumed after every epoch.
+    func testBestCheckpointsOfTheAverageAndTheTrainedWeightsSurviveInterruptions() throws {
+        let (train, store) = Self.syntheticData(count: 64, seed: 21)
+        let (validation, validationStore) = Self.syntheticData(count: 48, seed: 22)
+        var c = Self.configuration(epochs: 5)
+        c.weightAverageDecay = 0.7
+        c.weightAverageStartEpoch = 2
+        let whole = quietTrainer(c, train, store, validation: (validation, validationStore))
+        whole.keptCheckpointEpochs = Set(1...5)
+        let wholeRun = try temporaryDirectory()
+        try whole.run(in: wholeRun)
+
+        let selected = whole.history.map { $0.validationAccuracy! }
+        let trained = whole.history.map { $0.validationAccuracyOfTrainedWeights ?? $0.validationAccuracy! }
+        XCTAssertEqual(whole.history.map { $0.validationAccuracyOfTrainedWeights == nil }, [true, true, false, false, false])
+        let bestEpoch = selected.firstIndex(of: selected.max()!)! + 1, bestTrainedEpoch = trained.firstIndex(of: trained.max()!)! + 1
+        func epochFile(_ epoch: Int) -> URL { wholeRun.appendingPathComponent("epoch-\(epoch).safetensors") }
+        let best = wholeRun.appendingPathComponent("best.safetensors"), bestTrained = wholeRun.appendingPathComponent("best-trained.safetensors")
+        try assertSameTensors(best, epochFile(bestEpoch), prefix: "model.", "best.safetensors: the average's best epoch \(bestEpoch)")
+        try assertSameTensors(best, epochFile(bestEpoch), prefix: "average.", "best.safetensors: the average's best epoch \(bestEpoch)")
+        try assertSameTensors(bestTrained, epochFile(bestTrainedEpoch), prefix: "model.",
+                              "best-trained.safetensors: the trained weights' best epoch \(bestTrainedEpoch)")
+        XCTAssertEqual(try tensors(in: bestTrained, prefix: "average."), [:], "no average: readers take the trained weights")
+        XCTAssertFalse(try TrainedModel(checkpoint: bestTrained).usesAveragedWeights)
+        XCTAssertEqual(try TrainedModel(checkpoint: bestTrained).evaluate(validation, store: validationStore).report.accuracy, trained.max())
+        let lastMetadata = try SafeTensorsFile(contentsOf: wholeRun.appendingPathComponent("last.safetensors")).metadata
+        XCTAssertEqual(Double(lastMetadata["best_validation_accuracy"] ?? ""), selected.max(), "the last epoch's best included")
+        XCTAssertEqual(Double(lastMetadata["best_trained_validation_accuracy"] ?? ""), trained.max())
+
+        // Stopped after every epoch, each time resumed by a new trainer (a new process).
+        let partRun = try temporaryDirectory()
+        for epoch in 1...5 {
+            try quietTrainer(c, train, store, validation: (validation, validationStore)).resume(in: partRun, stoppingAfterEpoch: epoch)
+        }
+        for (name, prefix) in [("best.safetensors", "model."), ("best.safetensors", "average."), ("best-trained.safetensors", "model.")] {
+            try assertSameTensors(partRun.appendingPathComponent(name), wholeRun.appendingPathComponent(name), prefix: prefix,
+                                  "\(name) \(prefix)* after resuming every epoch")
+        }
+    }
+
     /// Relabeling from the weight average: every relabel's new label and margin are those of the average's
     /// probabilities (evaluation mode) after one of that epoch's steps; without an average, a clear error.
     func testRelabelingFromTheWeightAverageUsesItsProbabilities() throws {

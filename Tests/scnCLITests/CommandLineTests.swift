@@ -115,10 +115,14 @@ final class CommandLineTests: XCTestCase {
         XCTAssertNotEqual(otherLabels.status, 0)
         XCTAssertTrue(otherLabels.output.contains("--validation-fraction: the run has 0.25, this command 0.1"), otherLabels.output)
 
-        // The model options come from the checkpoint; the relabeling rule and the epoch count change.
-        let fork = try scn(["train"] + data + ["--run", forked.path, "--fork", kept, "--relabel-confidence", "0.99", "--epochs", "3"])
+        // The model options come from the checkpoint; the relabeling rule, the epoch count and the weight average change.
+        let fork = try scn(["train"] + data + ["--run", forked.path, "--fork", kept, "--relabel-confidence", "0.99", "--epochs", "3",
+                                               "--weight-average", "0.9"])
         XCTAssertEqual(fork.status, 0, fork.output)
         XCTAssertTrue(fork.output.contains("forked from \(kept) after epoch 1"), fork.output)
+        for name in ["best.safetensors", "best-trained.safetensors"] {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: forked.appendingPathComponent(name).path), "\(name): \(fork.output)")
+        }
         let configuration = try JSONSerialization.jsonObject(with: Data(contentsOf: forked.appendingPathComponent("configuration.json"))) as? [String: Any]
         XCTAssertEqual(configuration?["width"] as? Int, 4)
         XCTAssertEqual(configuration?["relabelConfidence"] as? Double, 0.99)
