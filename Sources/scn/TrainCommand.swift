@@ -352,7 +352,13 @@ struct TrainCommand: ParsableCommand {
         } catch {
             print("warning: no relabel summary: \(error)")
         }
-        print(String(format: "best validation accuracy %.2f%%; checkpoints in %@", 100 * trainer.bestValidationAccuracy, runDirectory.path))
+        if configuration.weightAverageDecay != nil {
+            print(String(format: "best validation accuracy %.2f%% (the weight average, best.safetensors), %.2f%% (the trained weights, "
+                         + "best-trained.safetensors); checkpoints in %@",
+                         100 * trainer.bestValidationAccuracy, 100 * trainer.bestTrainedValidationAccuracy, runDirectory.path))
+        } else {
+            print(String(format: "best validation accuracy %.2f%%; checkpoints in %@", 100 * trainer.bestValidationAccuracy, runDirectory.path))
+        }
         if trainer.epochsCompleted < configuration.epochs {
             print("stopped after epoch \(trainer.epochsCompleted) of \(configuration.epochs); continue with --resume")
         }

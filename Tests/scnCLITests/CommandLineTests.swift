@@ -120,6 +120,7 @@ final class CommandLineTests: XCTestCase {
                                                "--weight-average", "0.9"])
         XCTAssertEqual(fork.status, 0, fork.output)
         XCTAssertTrue(fork.output.contains("forked from \(kept) after epoch 1"), fork.output)
+        XCTAssertTrue(fork.output.contains("(the trained weights, best-trained.safetensors)"), fork.output)
         for name in ["best.safetensors", "best-trained.safetensors"] {
             XCTAssertTrue(FileManager.default.fileExists(atPath: forked.appendingPathComponent(name).path), "\(name): \(fork.output)")
         }
