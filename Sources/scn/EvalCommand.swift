@@ -40,7 +40,9 @@ struct EvalCommand: ParsableCommand {
         let report = evaluation.report
         let calibration = Calibration(probabilities: evaluation.probabilities, labels: dataset.labels)
         var result: [String: Any] = [
-            "checkpoint": urls.count == 1 ? urls[0].path as Any : urls.map(\.path), "ensemble_size": urls.count, "out_of_fold": outOfFold, "dataset": dataset.name, "split": split, "mirror_average": mirrorAverage, "count": report.count,
+            "checkpoint": urls.count == 1 ? urls[0].path as Any : urls.map(\.path), "ensemble_size": urls.count,
+            // Per checkpoint, whether its weights are the run's weight average (best.safetensors of a --weight-average run).
+            "averaged_weights": urls.count == 1 ? ensemble.members[0].usesAveragedWeights as Any : ensemble.members.map(\.usesAveragedWeights), "out_of_fold": outOfFold, "dataset": dataset.name, "split": split, "mirror_average": mirrorAverage, "count": report.count,
             "accuracy": report.accuracy, "mean_class_accuracy": report.meanClassAccuracy,
             "per_class_accuracy": Dictionary(uniqueKeysWithValues: zip(dataset.classNames, report.perClassAccuracy.map { $0 ?? -1 })),
             "confusion_matrix": report.confusionMatrix, "class_names": dataset.classNames,
@@ -58,7 +60,9 @@ struct EvalCommand: ParsableCommand {
             let data = try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys])
             print(String(decoding: data, as: UTF8.self))
         } else {
-            let averaging = (outOfFold ? ", out-of-fold over \(urls.count) folds" : urls.count > 1 ? ", mean of \(urls.count) checkpoints" : "") + (mirrorAverage ? ", averaged with mirror images" : "")
+            let averaging = (outOfFold ? ", out-of-fold over \(urls.count) folds" : urls.count > 1 ? ", mean of \(urls.count) checkpoints" : "")
+                + (urls.count == 1 && ensemble.members[0].usesAveragedWeights ? ", the run's weight average" : "")
+                + (mirrorAverage ? ", averaged with mirror images" : "")
             print(String(format: "%@ %@: accuracy %.2f%%, mean class accuracy %.2f%% (%d images%@)", dataset.name, split,
                          100 * report.accuracy, 100 * report.meanClassAccuracy, report.count, averaging))
             print(String(format: "mean confidence %.3f, expected calibration error %.3f, negative log-likelihood %.3f nats",

@@ -121,8 +121,12 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(fork.status, 0, fork.output)
         XCTAssertTrue(fork.output.contains("forked from \(kept) after epoch 1"), fork.output)
         XCTAssertTrue(fork.output.contains("(the trained weights, best-trained.safetensors)"), fork.output)
-        for name in ["best.safetensors", "best-trained.safetensors"] {
-            XCTAssertTrue(FileManager.default.fileExists(atPath: forked.appendingPathComponent(name).path), "\(name): \(fork.output)")
+        for (name, averaged) in [("best.safetensors", true), ("best-trained.safetensors", false)] {
+            let evaluated = try scn(["eval", "--checkpoint", forked.appendingPathComponent(name).path, "--dataset", "folder",
+                                     "--data", faces.path, "--split", "train", "--json"])
+            XCTAssertEqual(evaluated.status, 0, evaluated.output)
+            let result = try JSONSerialization.jsonObject(with: Data(evaluated.output.utf8)) as? [String: Any]
+            XCTAssertEqual(result?["averaged_weights"] as? Bool, averaged, "\(name): \(evaluated.output)")
         }
         let configuration = try JSONSerialization.jsonObject(with: Data(contentsOf: forked.appendingPathComponent("configuration.json"))) as? [String: Any]
         XCTAssertEqual(configuration?["width"] as? Int, 4)
