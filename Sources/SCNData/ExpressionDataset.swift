@@ -44,6 +44,31 @@ public struct ExpressionDataset: Sendable {
         return counts
     }
 
+    /// Soft training targets for the samples at `indices`: rows of `classCount` probabilities, each sample's
+    /// vote distribution, or a one-hot row of its label where its label is no longer the given one (relabeled);
+    /// nil without vote distributions.
+    public func targetDistributions(of indices: [Int]) -> [[Float]]? {
+        guard let votes = voteDistributions else { return nil }
+        return indices.map { index in
+            guard labels[index] == givenLabels[index] else {
+                var oneHot = [Float](repeating: 0, count: classCount)
+                oneHot[labels[index]] = 1
+                return oneHot
+            }
+            return votes[index]
+        }
+    }
+
+    /// Why `targetDistributions` cannot stand for this dataset's labels (nil: it can): it has no votes, or
+    /// its labels are not its votes' (injected noise, or labels from another source such as FER2013's).
+    public var problemWithVoteTargets: String? {
+        guard voteDistributions != nil else { return "\(name) has no annotator votes (FERPlus has)" }
+        guard cleanLabels == nil else {
+            return "the labels of \(name) are not its votes' majority (injected noise, or FER2013's original labels): vote targets would ignore them"
+        }
+        return nil
+    }
+
     /// Changes sample `index`'s training label.
     public mutating func relabel(_ index: Int, to label: Int) {
         precondition((0..<classCount).contains(label), "relabel: class \(label) outside 0..<\(classCount)")

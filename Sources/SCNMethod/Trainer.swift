@@ -131,6 +131,9 @@ public final class Trainer {
         let isSCN = c.method == .scn && epoch >= c.baselineWarmupEpochs
         let relabeling = isSCN && epoch >= c.relabelStartEpoch && epoch < c.relabelStopEpoch ?? .max
         let relabeler = Relabeler(threshold: c.relabelThreshold, confidence: c.relabelConfidence)
+        if c.targets == .votes, let problem = dataset.problemWithVoteTargets {
+            throw TrainingError(reason: "training on vote targets: \(problem); train on the labels (targets 'labels')")
+        }
         if let decay = c.weightAverageDecay, weightAverage == nil, epoch >= c.weightAverageStartEpoch { startWeightAverage(decay: decay) }
         model.train()
         let start = DispatchTime.now().uptimeNanoseconds
@@ -145,8 +148,14 @@ public final class Trainer {
             optimizer.learningRate = schedule.learningRate(atEpoch: Double(epoch) + Double(step) / Double(stepsPerEpoch))
             model.zeroGrad()
             let output = model(batch.images, labels: batch.labels)
-            let wce = crossEntropy(isSCN ? c.alphaScaling.scale(output.alpha, labels: batch.labels) * output.logits : output.logits,
-                                   labels: batch.labels)
+            let weightedLogits = isSCN ? c.alphaScaling.scale(output.alpha, labels: batch.labels) * output.logits : output.logits
+            let wce: Tensor
+            switch c.targets {
+            case .labels: wce = crossEntropy(weightedLogits, labels: batch.labels)
+            case .votes:
+                let targets = dataset.targetDistributions(of: batch.indices)!  // checked above
+                wce = crossEntropy(weightedLogits, targets: Tensor(targets.flatMap { $0 }, shape: [targets.count, dataset.classCount]))
+            }
             var loss = wce
             var rankLoss: RankRegularization?
             if isSCN {

@@ -18,8 +18,19 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
         /// The authors' code: flip or Gaussian noise (variance 30), normalize, random erasing.
         case official
     }
+    /// What the (weighted) cross-entropy is computed against.
+    public enum Targets: String, Codable, Sendable, CaseIterable {
+        /// One class per image: its current label (the paper).
+        case labels
+        /// Each image's annotator vote distribution (FERPlus's 10 votes; `ExpressionDataset.targetDistributions`),
+        /// a one-hot row of the new label where SCN relabeled it. Needs a dataset with votes whose labels are
+        /// their majority (no injected noise, not FER2013's original labels).
+        case votes
+    }
 
     public var method: Method = .scn
+    /// What the cross-entropy is computed against: the labels (the paper) or the annotator votes.
+    public var targets: Targets = .labels
     // Backbone and input.
     public var depth = 18
     public var stem: ResNet.Stem = .imageNet
@@ -80,7 +91,7 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     public static var keys: [String] { CodingKeys.allCases.map(\.stringValue) }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case method, depth, stem, width, inputSize, epochs, batchSize, optimizer, learningRate, momentum, weightDecay, schedule, milestones, decay, warmupEpochs, augmentation, beta, margin, learnsMargin, relabelThreshold, gamma, relabelStartEpoch, relabelStopEpoch, relabelScope, relabelProbabilities, lossForm, alphaScaling, baselineWarmupEpochs, relabelConfidence, relabelPatience, importanceInput, weightAverageDecay, weightAverageStartEpoch, seed, precision
+        case method, targets, depth, stem, width, inputSize, epochs, batchSize, optimizer, learningRate, momentum, weightDecay, schedule, milestones, decay, warmupEpochs, augmentation, beta, margin, learnsMargin, relabelThreshold, gamma, relabelStartEpoch, relabelStopEpoch, relabelScope, relabelProbabilities, lossForm, alphaScaling, baselineWarmupEpochs, relabelConfidence, relabelPatience, importanceInput, weightAverageDecay, weightAverageStartEpoch, seed, precision
     }
 
     /// Decodes a configuration; keys a file does not have (one written by an earlier version) keep
@@ -88,6 +99,7 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     public init(from decoder: Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         method = try container.decodeIfPresent(type(of: method), forKey: .method) ?? method
+        targets = try container.decodeIfPresent(type(of: targets), forKey: .targets) ?? targets
         depth = try container.decodeIfPresent(type(of: depth), forKey: .depth) ?? depth
         stem = try container.decodeIfPresent(type(of: stem), forKey: .stem) ?? stem
         width = try container.decodeIfPresent(type(of: width), forKey: .width) ?? width

@@ -57,6 +57,8 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "ResNet depth: 18 or 34.") var depth: Int?
     @Option(help: "Stem: imageNet (7x7/2 + max pool) or small (3x3/1).") var stem: ResNet.Stem?
     @Option(help: "Width of the first stage (64 in torchvision).") var width: Int?
+    @Option(help: "What the cross-entropy is computed against: labels, or votes (each image's annotator vote distribution: FERPlus, without --noise; a relabeled image's new label).")
+    var targets: TrainingConfiguration.Targets?
     @Option(help: "Input size in pixels (images are resized).") var input: Int?
     @Option(help: "Epochs.") var epochs: Int?
     @Option(help: "Batch size.") var batchSize: Int?
@@ -116,6 +118,7 @@ struct TrainCommand: ParsableCommand {
             }
         }
         if let method { c.method = method }
+        if let targets { c.targets = targets }
         if let depth { c.depth = depth }
         if let stem { c.stem = stem }
         if let width { c.width = width }
@@ -282,6 +285,9 @@ struct TrainCommand: ParsableCommand {
             // Validation scores the given labels; with injected noise use the clean ones.
             if let clean = validation!.cleanLabels { validation!.replaceLabels(clean, keepingCurrentAsClean: false) }
         }
+        if configuration.targets == .votes, let problem = train.problemWithVoteTargets {
+            throw ValidationError("--targets votes: \(problem)")
+        }
         print("loading \(train.count) training and \(validation!.count) validation images of \(train.name)...")
         let trainStore = try data.images(for: &train)
         var validationSet = validation!
@@ -290,6 +296,7 @@ struct TrainCommand: ParsableCommand {
                               validation: (validationSet, validationStore))
         print("\(configuration.method == .scn ? "SCN" : "baseline"), ResNet-\(configuration.depth) (\(trainer.model.parameterCount) parameters), "
               + "\(configuration.epochs) epochs, batch \(configuration.batchSize), input \(configuration.inputSize), "
+              + (configuration.targets == .votes ? "vote targets, " : "")
               + (configuration.weightAverageDecay.map { "weight average \($0) from epoch \(configuration.weightAverageStartEpoch + 1)\(fork == nil ? "" : " or the fork"), " } ?? "")
               + "run \(runDirectory.path)")
         trainer.keptCheckpointEpochs = keptEpochs
@@ -366,6 +373,7 @@ struct TrainCommand: ParsableCommand {
 }
 
 extension TrainingConfiguration.Method: ExpressibleByArgument {}
+extension TrainingConfiguration.Targets: ExpressibleByArgument {}
 extension TrainingConfiguration.OptimizerKind: ExpressibleByArgument {}
 extension TrainingConfiguration.ScheduleKind: ExpressibleByArgument {}
 extension TrainingConfiguration.Augmentation: ExpressibleByArgument {}

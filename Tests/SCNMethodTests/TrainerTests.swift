@@ -495,6 +495,50 @@ final class TrainerTests: XCTestCase {
         }
     }
 
+    /// With vote targets the network learns the votes, not the labels: here the votes favour the next
+    /// class (0.8) over the labelled one (0.2), and the trained network predicts the next class; trained on
+    /// the labels, it predicts the labelled one. Labels that are not the votes' (noise) are refused.
+    func testVoteTargetsAreWhatTheNetworkLearns() throws {
+        let (noisy, store) = Self.syntheticData(count: 128, seed: 31)
+        let truth = noisy.cleanLabels!
+        let votes = truth.map { c -> [Float] in
+            var row = [Float](repeating: 0, count: 4)
+            row[c] = 0.2
+            row[(c + 1) % 4] = 0.8
+            return row
+        }
+        let voted = ExpressionDataset(name: "quadrants", classNames: noisy.classNames, imagePaths: noisy.imagePaths, labels: truth,
+                                      voteDistributions: votes)
+        let next = ExpressionDataset(name: "quadrants", classNames: noisy.classNames, imagePaths: noisy.imagePaths,
+                                     labels: truth.map { ($0 + 1) % 4 })
+        var accuracyOnNextClass: [TrainingConfiguration.Targets: Double] = [:]
+        for targets in [TrainingConfiguration.Targets.votes, .labels] {
+            for method in [TrainingConfiguration.Method.baseline, .scn] {
+                var c = Self.configuration(epochs: 6)
+                c.method = method
+                c.targets = targets
+                c.relabelStartEpoch = 100
+                let trainer = quietTrainer(c, voted, store)
+                for _ in 0..<6 { try trainer.trainEpoch() }
+                let accuracy = trainer.evaluate(next, store: store).report.accuracy
+                if method == .baseline { accuracyOnNextClass[targets] = accuracy }
+                if targets == .votes { XCTAssertGreaterThan(accuracy, 0.8, "\(method) learns the votes' class") }
+            }
+        }
+        XCTAssertLessThan(accuracyOnNextClass[.labels]!, 0.2, "trained on the labels, it predicts the labelled class")
+
+        var relabeledByNoise = voted
+        relabeledByNoise.replaceLabels(LabelNoise.inject(into: truth, classCount: 4, rate: 0.25, seed: 1), keepingCurrentAsClean: true)
+        var c = Self.configuration(epochs: 1)
+        c.targets = .votes
+        XCTAssertThrowsError(try quietTrainer(c, relabeledByNoise, store).trainEpoch()) { error in
+            XCTAssertTrue("\(error)".contains("training on vote targets: the labels of quadrants are not its votes' majority"), "\(error)")
+        }
+        XCTAssertThrowsError(try quietTrainer(c, noisy, store).trainEpoch()) { error in
+            XCTAssertTrue("\(error)".contains("quadrants has no annotator votes"), "\(error)")
+        }
+    }
+
     /// Relabeling from the weight average: every relabel's new label and margin are those of the average's
     /// probabilities (evaluation mode) after one of that epoch's steps; without an average, a clear error.
     func testRelabelingFromTheWeightAverageUsesItsProbabilities() throws {

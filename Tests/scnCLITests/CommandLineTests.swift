@@ -100,6 +100,9 @@ final class CommandLineTests: XCTestCase {
         let badList = try scn(["train"] + data + model + ["--run", run.path, "--keep-checkpoints", "1,x"])
         XCTAssertNotEqual(badList.status, 0)
         XCTAssertTrue(badList.output.contains("--keep-checkpoints '1,x': expected comma-separated epochs"), badList.output)
+        let unvoted = try scn(["train"] + data + model + ["--run", run.path, "--targets", "votes"])
+        XCTAssertNotEqual(unvoted.status, 0)
+        XCTAssertTrue(unvoted.output.contains("--targets votes: ") && unvoted.output.contains("has no annotator votes (FERPlus has)"), unvoted.output)
         let source = try scn(["train"] + data + model + ["--run", run.path, "--epochs", "2", "--keep-checkpoints", "1"])
         XCTAssertEqual(source.status, 0, source.output)
         let kept = run.appendingPathComponent("epoch-1.safetensors").path
