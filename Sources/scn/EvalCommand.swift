@@ -42,7 +42,8 @@ struct EvalCommand: ParsableCommand {
         var result: [String: Any] = [
             "checkpoint": urls.count == 1 ? urls[0].path as Any : urls.map(\.path), "ensemble_size": urls.count,
             // Per checkpoint, whether its weights are the run's weight average (best.safetensors of a --weight-average run).
-            "averaged_weights": urls.count == 1 ? ensemble.members[0].usesAveragedWeights as Any : ensemble.members.map(\.usesAveragedWeights), "out_of_fold": outOfFold, "dataset": dataset.name, "split": split, "mirror_average": mirrorAverage, "count": report.count,
+            "averaged_weights": urls.count == 1 ? ensemble.members[0].usesAveragedWeights as Any : ensemble.members.map(\.usesAveragedWeights),
+            "out_of_fold": outOfFold, "dataset": dataset.name, "split": split, "mirror_average": mirrorAverage, "count": report.count,
             "accuracy": report.accuracy, "mean_class_accuracy": report.meanClassAccuracy,
             "per_class_accuracy": Dictionary(uniqueKeysWithValues: zip(dataset.classNames, report.perClassAccuracy.map { $0 ?? -1 })),
             "confusion_matrix": report.confusionMatrix, "class_names": dataset.classNames,
