@@ -3,9 +3,12 @@
 # as in docs/RESULTS.md section 1. Resumable: run it again after an interruption and each run continues
 # from its last checkpoint. About 90 s per epoch per run on 2 cores at 48x48. Each run also keeps its checkpoint
 # after 5/8 of the epochs (epoch-N.safetensors), from which relabel_rules.sh and averaged_baseline.sh fork.
-# Usage: Benchmarks/noise_comparison.sh DATA_ROOT OUT_DIR NOISE [EPOCHS] [SEED]
+# Usage: [AVERAGE=DECAY] Benchmarks/noise_comparison.sh DATA_ROOT OUT_DIR NOISE [EPOCHS] [SEED]
 #   NOISE: 0 (clean labels) or a rate such as 0.3. Runs: OUT_DIR/ferplusEPOCHS-noiseNOISE-{baseline,scn-official},
 #   with -seedSEED before the method when SEED is not 1.
+#   AVERAGE=0.999: both runs also keep a weight average from that same epoch (`--weight-average 0.999
+#   --weight-average-start EPOCHS*5/8`), which does not change their training: each run then gives its plain
+#   figures (best-trained.safetensors, test-trained.json) and the average's (best.safetensors, test.json).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 data=$1; out=$2; noise=$3; epochs=${4:-8}; seed=${5:-1}
@@ -18,6 +21,7 @@ name=ferplus$epochs-noise$noise$([ "$seed" = 1 ] || echo "-seed$seed")
 for method in baseline scn-official; do
     run=$out/$name-$method
     options=$([ $method = baseline ] && echo "--method baseline" || echo "$variant")
-    train_and_test $run ferplus $data $common $options --keep-checkpoints $((epochs * 5 / 8))
+    train_and_test $run ferplus $data $common $options --keep-checkpoints $((epochs * 5 / 8)) \
+        ${AVERAGE:+--weight-average $AVERAGE --weight-average-start $((epochs * 5 / 8))}
 done
 python3 Benchmarks/summarize_runs.py $out/$name-baseline $out/$name-scn-official
