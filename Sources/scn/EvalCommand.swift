@@ -14,7 +14,9 @@ struct EvalCommand: ParsableCommand {
             bins) and negative log-likelihood. Where the dataset knows which of its labels are wrong \
             (fer2013's train split, against the FERPlus majority), also the ROC AUC of 1 - alpha for \
             finding them: over all samples, within each given label (wrong_label_auc_within_label: only \
-            samples with the same label compared) and per label; and over all samples that of 1 - p(label).
+            samples with the same label compared) and per label; and over all samples that of 1 - p(label). \
+            With --calibrate, fits a temperature on the validation split (temperature scaling: p^(1/T), \
+            normalized) and adds the calibration at that temperature; pass it to scn predict --temperature.
             """)
 
     @Option(help: ArgumentHelp("A checkpoint written by scn train (last.safetensors or best.safetensors); repeat it to evaluate an ensemble: the mean of the checkpoints' class probabilities and alphas.",
@@ -26,10 +28,26 @@ struct EvalCommand: ParsableCommand {
     var mirrorAverage = false
     @Flag(help: "The checkpoints are the folds of one cross-validation of this split (scn train --folds K --fold k): take each sample's outputs from the one that did not train on it.")
     var outOfFold = false
+    @Flag(help: "Fit a temperature on the validation split (with the same checkpoints and mirror averaging) and add the split's calibration at that temperature.")
+    var calibrate = false
+    @Option(help: ArgumentHelp("Add the split's calibration at this temperature (for example one --calibrate fitted).", valueName: "T"))
+    var temperature: Double?
     @Flag(help: "Print one JSON object.") var json = false
+
+    func validate() throws {
+        if let temperature, !(temperature > 0 && temperature.isFinite) {
+            throw ValidationError("--temperature \(temperature): expected a positive number")
+        }
+        if calibrate && temperature != nil { throw ValidationError("--calibrate fits a temperature; it cannot be given one with --temperature") }
+        if calibrate && split == "validation" {
+            throw ValidationError("--calibrate fits its temperature on the validation split: evaluate another split (such as test) with it")
+        }
+        if calibrate && outOfFold { throw ValidationError("--calibrate cannot be combined with --out-of-fold: the folds' checkpoints differ per sample") }
+    }
 
     func run() throws {
         let ensemble = try ModelEnsemble(checkpointOptions: checkpoint)
+        let scaling = try calibrate ? fitTemperature(ensemble) : temperature.map(TemperatureScaling.init(temperature:))
         let urls = checkpoint.map { URL(fileURLWithPath: $0) }
         guard var dataset = try data.load(split: split) else {
             throw ValidationError("\(data.dataset.rawValue) has no '\(split)' split")
@@ -39,6 +57,7 @@ struct EvalCommand: ParsableCommand {
                                    : try ensemble.evaluate(dataset, store: store, averagingMirrorImages: mirrorAverage)
         let report = evaluation.report
         let calibration = Calibration(probabilities: evaluation.probabilities, labels: dataset.labels)
+        let scaledCalibration = scaling.map { Calibration(probabilities: $0.scaled(evaluation.probabilities), labels: dataset.labels) }
         var result: [String: Any] = [
             "checkpoint": urls.count == 1 ? urls[0].path as Any : urls.map(\.path), "ensemble_size": urls.count,
             // Per checkpoint, whether its weights are the run's weight average (best.safetensors of a --weight-average run).
@@ -50,6 +69,13 @@ struct EvalCommand: ParsableCommand {
             "mean_confidence": calibration.meanConfidence, "expected_calibration_error": calibration.expectedCalibrationError,
             "negative_log_likelihood": calibration.negativeLogLikelihood,
         ]
+        if let scaling, let scaledCalibration {
+            result["temperature"] = scaling.temperature
+            result["temperature_fitted_on"] = calibrate ? "validation" as Any : NSNull()
+            result["calibrated"] = ["mean_confidence": scaledCalibration.meanConfidence,
+                                    "expected_calibration_error": scaledCalibration.expectedCalibrationError,
+                                    "negative_log_likelihood": scaledCalibration.negativeLogLikelihood]
+        }
         if let clean = dataset.cleanLabels {
             let aucs = evaluation.wrongLabelAUCs(labels: dataset.labels, cleanLabels: clean)
             result["wrong_label_auc"] = aucs.alpha ?? NSNull()
@@ -68,6 +94,11 @@ struct EvalCommand: ParsableCommand {
                          100 * report.accuracy, 100 * report.meanClassAccuracy, report.count, averaging))
             print(String(format: "mean confidence %.3f, expected calibration error %.3f, negative log-likelihood %.3f nats",
                          calibration.meanConfidence, calibration.expectedCalibrationError, calibration.negativeLogLikelihood))
+            if let scaling, let scaledCalibration {
+                print(String(format: "at temperature %.3f%@: mean confidence %.3f, expected calibration error %.3f, negative log-likelihood %.3f nats",
+                             scaling.temperature, calibrate ? " (fitted on validation)" : "", scaledCalibration.meanConfidence,
+                             scaledCalibration.expectedCalibrationError, scaledCalibration.negativeLogLikelihood))
+            }
             for (name, accuracy) in zip(dataset.classNames, report.perClassAccuracy) {
                 print("  " + name.padding(toLength: 12, withPad: " ", startingAt: 0) + (accuracy.map { String(format: "%.2f%%", 100 * $0) } ?? "-"))
             }
@@ -79,5 +110,16 @@ struct EvalCommand: ParsableCommand {
                 print(String(format: "wrong-label ROC AUC of 1-p(label): %.3f", auc))
             }
         }
+    }
+
+    /// The temperature minimizing the negative log-likelihood of the validation split's labels.
+    private func fitTemperature(_ ensemble: ModelEnsemble) throws -> TemperatureScaling {
+        guard var validation = try data.load(split: "validation") else {
+            throw ValidationError("--calibrate: \(data.dataset.rawValue) has no validation split to fit a temperature on "
+                                  + "(it needs labelled images the checkpoints did not train on); pass one with --temperature")
+        }
+        let store = try data.images(for: &validation)
+        let evaluation = try ensemble.evaluate(validation, store: store, averagingMirrorImages: mirrorAverage)
+        return TemperatureScaling(fitting: evaluation.probabilities, labels: validation.labels)
     }
 }

@@ -143,6 +143,69 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(record?["forkedFrom"] as? String, kept)
     }
 
+    /// `scn eval --calibrate` fits its temperature on the validation split with the same checkpoint: there, no nearby
+    /// temperature (nor 1) gives a lower negative log-likelihood. `--temperature` scales `scn predict`'s probabilities.
+    func testCalibratedTemperature() throws {
+        let environment = ProcessInfo.processInfo.environment
+        let shared = environment["SCN_SHARED_DATA"].map { URL(fileURLWithPath: $0) }
+            ?? Self.root.deletingLastPathComponent().appendingPathComponent("shared/data")
+        let ferplus = shared.appendingPathComponent("ferplus")
+        guard FileManager.default.fileExists(atPath: ferplus.path) else {
+            let message = "needs the shared test data at \(ferplus.path) (set SCN_SHARED_DATA to its folder)"
+            if environment["CI"] == "true" { XCTFail(message) }
+            throw XCTSkip(message)
+        }
+        let data = ["--dataset", "ferplus", "--data", ferplus.path, "--limit", "64"]
+        let run = scratch.appendingPathComponent("run")
+        let trained = try scn(["train"] + data + ["--run", run.path, "--epochs", "2", "--width", "4", "--stem", "small", "--input", "16",
+                                                  "--batch-size", "16", "--lr", "0.05"])
+        XCTAssertEqual(trained.status, 0, trained.output)
+        let checkpoint = run.appendingPathComponent("last.safetensors").path
+        func evaluation(_ options: [String]) throws -> [String: Any] {
+            let result = try scn(["eval", "--checkpoint", checkpoint, "--json"] + data + options)
+            XCTAssertEqual(result.status, 0, result.output)
+            return try XCTUnwrap(JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any], result.output)
+        }
+        let tested = try evaluation(["--split", "test", "--calibrate"])
+        let temperature = try XCTUnwrap(tested["temperature"] as? Double, "\(tested)")
+        XCTAssertEqual(tested["temperature_fitted_on"] as? String, "validation")
+        XCTAssertNotNil((tested["calibrated"] as? [String: Double])?["expected_calibration_error"], "\(tested)")
+        func validationLikelihood(_ temperature: Double) throws -> Double {
+            let result = try evaluation(["--split", "validation", "--temperature", String(temperature)])
+            XCTAssertNil(result["temperature_fitted_on"] as? String)
+            return try XCTUnwrap((result["calibrated"] as? [String: Double])?["negative_log_likelihood"], "\(result)")
+        }
+        let fitted = try validationLikelihood(temperature)
+        for other in [1, temperature * 1.2, temperature / 1.2] {
+            XCTAssertLessThanOrEqual(fitted, try validationLikelihood(other) + 1e-9, "T = \(temperature) against \(other)")
+        }
+        XCTAssertEqual(try validationLikelihood(1), try evaluation(["--split", "validation"])["negative_log_likelihood"] as? Double)
+
+        let inSample = try scn(["eval", "--checkpoint", checkpoint, "--split", "validation", "--calibrate"] + data)
+        XCTAssertNotEqual(inSample.status, 0)
+        XCTAssertTrue(inSample.output.contains("--calibrate fits its temperature on the validation split"), inSample.output)
+        let faces = try faceFolder("faces", classes: 7, perClass: 1)
+        let noValidation = try scn(["eval", "--checkpoint", checkpoint, "--dataset", "folder", "--data", faces.path, "--split", "train",
+                                    "--calibrate"])
+        XCTAssertNotEqual(noValidation.status, 0)
+        XCTAssertTrue(noValidation.output.contains("folder has no validation split to fit a temperature on"), noValidation.output)
+        let negative = try scn(["predict", "--checkpoint", checkpoint, "--temperature", "0", faces.path])
+        XCTAssertNotEqual(negative.status, 0)
+        XCTAssertTrue(negative.output.contains("--temperature 0.0: expected a positive number"), negative.output)
+
+        // A very high temperature flattens the probabilities to uniform; the predicted expression stays.
+        func prediction(_ options: [String]) throws -> [String: Any] {
+            let result = try scn(["predict", "--checkpoint", checkpoint, "--json"] + options
+                                 + [faces.appendingPathComponent("\(SyntheticFaces.classNames[0])/0.png").path])
+            XCTAssertEqual(result.status, 0, result.output)
+            return try XCTUnwrap(JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any], result.output)
+        }
+        let plain = try prediction([]), flat = try prediction(["--temperature", "1e6"])
+        XCTAssertEqual(flat["expression"] as? String, plain["expression"] as? String)
+        for probability in (flat["probabilities"] as? [String: Double] ?? [:]).values { XCTAssertEqual(probability, 1.0 / 8, accuracy: 1e-4) }
+        XCTAssertEqual((flat["probabilities"] as? [String: Double])?.count, 8)
+    }
+
     func testConfigurationFileAndRelabelStop() throws {
         let faces = try faceFolder("faces", classes: 2, perClass: 4)
         let run = scratch.appendingPathComponent("configured-run")
