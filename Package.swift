@@ -61,6 +61,6 @@ let package = Package(
         .testTarget(name: "scnCLITests", dependencies: ["SCNReports", "SCNData", "SCNFormats", "SCNTensor", "scn"]),
         .testTarget(name: "SCNReportsTests", dependencies: ["SCNReports", "SCNData", "SCNMethod"]),
         .testTarget(name: "SCNDataTests", dependencies: ["SCNData", "SCNTensor", "SCNTestSupport"],
-                    exclude: ["Fixtures/make_image_fixtures.py"], resources: [.copy("Fixtures")]),
+                    exclude: ["Fixtures/make_image_fixtures.py", "Fixtures/make_affine_fixture.py"], resources: [.copy("Fixtures")]),
     ]
 )

@@ -32,6 +32,13 @@ public enum ImageTransform: Sendable {
     case randomCrop(size: Int, padding: Int)
     /// Crops a random region of `scale` of the area and `ratio` aspect, resized to `size` x `size`.
     case randomResizedCrop(size: Int, scale: ClosedRange<Double>, ratio: ClosedRange<Double>)
+    /// Rotates by a uniform random angle in `-degrees...degrees` (counter-clockwise positive), scales by a
+    /// uniform factor in `scale` and shifts by up to `translation` of the width and height each way, about
+    /// the image centre; bilinear, zeros (black) outside the image (torchvision's RandomAffine, sub-pixel shifts).
+    case randomAffine(degrees: Double, scale: ClosedRange<Double>, translation: Double)
+    /// Rotates counter-clockwise by `degrees`, scales by `scale` and shifts by `(dx, dy)` pixels (right, down),
+    /// about the image centre `((width - 1) / 2, (height - 1) / 2)`; bilinear, zeros outside the image.
+    case affine(degrees: Double, scale: Double, dx: Double, dy: Double)
     /// Mirrors left-right with probability `p`.
     case horizontalFlip(p: Double)
     /// With probability `p` mirrors, otherwise adds Gaussian noise of standard deviation
@@ -83,6 +90,14 @@ extension ImageTransform {
                 }
             }
             return resized(image, width: size, height: size)  // torchvision falls back to the whole image (centre)
+        case .randomAffine(let degrees, let scale, let translation):
+            let angle = degrees * (2 * Double(g.nextUniform()) - 1)
+            let factor = scale.lowerBound + (scale.upperBound - scale.lowerBound) * Double(g.nextUniform())
+            let dx = translation * Double(image.width) * (2 * Double(g.nextUniform()) - 1)
+            let dy = translation * Double(image.height) * (2 * Double(g.nextUniform()) - 1)
+            return affineTransformed(image, degrees: angle, scale: factor, dx: dx, dy: dy)
+        case .affine(let degrees, let scale, let dx, let dy):
+            return affineTransformed(image, degrees: degrees, scale: scale, dx: dx, dy: dy)
         case .horizontalFlip(let p):
             return Double(g.nextUniform()) < p ? flipped(image) : image
         case .flipOrGaussianNoise(let p, let std):
@@ -123,6 +138,34 @@ func flipped(_ image: FloatImage) -> FloatImage {
         for x in 0..<w { for k in 0..<c { out.values[(y * w + x) * c + k] = image.values[(y * w + (w - 1 - x)) * c + k] } }
     }
     return out
+}
+
+/// `image` rotated counter-clockwise by `degrees`, scaled by `scale` and shifted by `(dx, dy)` pixels (right,
+/// down) about its centre `((width - 1) / 2, (height - 1) / 2)`: each output pixel bilinearly samples the
+/// input at the inverse-mapped position, input pixels outside the image counting as 0.
+func affineTransformed(_ image: FloatImage, degrees: Double, scale: Double, dx: Double, dy: Double) -> FloatImage {
+    let (w, h, c) = (image.width, image.height, image.channels)
+    let radians = degrees * .pi / 180
+    let cosine = cos(radians) / scale, sine = sin(radians) / scale
+    let cx = Double(w - 1) / 2, cy = Double(h - 1) / 2
+    var values = [Float](repeating: 0, count: image.values.count)
+    for y in 0..<h {
+        for x in 0..<w {
+            let u = Double(x) - cx - dx, v = Double(y) - cy - dy
+            let sx = cx + cosine * u - sine * v, sy = cy + sine * u + cosine * v
+            let x0 = Int(sx.rounded(.down)), y0 = Int(sy.rounded(.down))
+            let fx = Float(sx - Double(x0)), fy = Float(sy - Double(y0))
+            func sample(_ px: Int, _ py: Int, _ weight: Float) {
+                guard px >= 0 && px < w && py >= 0 && py < h && weight > 0 else { return }
+                for k in 0..<c { values[(y * w + x) * c + k] += weight * image.values[(py * w + px) * c + k] }
+            }
+            sample(x0, y0, (1 - fx) * (1 - fy))
+            sample(x0 + 1, y0, fx * (1 - fy))
+            sample(x0, y0 + 1, (1 - fx) * fy)
+            sample(x0 + 1, y0 + 1, fx * fy)
+        }
+    }
+    return FloatImage(width: w, height: h, channels: c, values: values)
 }
 
 /// The `width` x `height` region at `(x, y)`, zeros outside the image.

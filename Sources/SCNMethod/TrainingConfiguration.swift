@@ -17,6 +17,9 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
         case cropFlip = "crop-flip"
         /// The authors' code: flip or Gaussian noise (variance 30), normalize, random erasing.
         case official
+        /// Random rotation (up to 10 degrees), scaling (0.9-1.1) and shift (up to 1/10 of the size), horizontal flip,
+        /// normalize, random erasing (p 0.5): the stronger augmentation of from-scratch FER2013 training.
+        case affineFlipErase = "affine-flip-erase"
     }
     /// What the (weighted) cross-entropy is computed against.
     public enum Targets: String, Codable, Sendable, CaseIterable {
@@ -180,6 +183,9 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
         case .official:
             return [resize, .flipOrGaussianNoise(p: 0.5, standardDeviation: Float(30).squareRoot()), .normalize(mean: mean, std: std),
                     .randomErasing(p: 0.5, scale: 0.02...0.25, ratio: 0.3...3.3)]
+        case .affineFlipErase:
+            return [resize, .randomAffine(degrees: 10, scale: 0.9...1.1, translation: 0.1), .horizontalFlip(p: 0.5),
+                    .normalize(mean: mean, std: std), .randomErasing(p: 0.5, scale: 0.02...0.25, ratio: 0.3...3.3)]
         }
     }
 

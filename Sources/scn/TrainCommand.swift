@@ -69,7 +69,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Multi-step milestones in epochs, comma separated (e.g. 15,30).") var milestones: String?
     @Option(help: "Schedule decay: the multi-step factor or the exponential rate per epoch.") var decay: Float?
     @Option(help: "Linear warm-up length in epochs.") var warmup: Double?
-    @Option(help: "Augmentation: none, crop-flip or official.") var augmentation: TrainingConfiguration.Augmentation?
+    @Option(help: "Augmentation: none, crop-flip, official or affine-flip-erase.") var augmentation: TrainingConfiguration.Augmentation?
     @Option(help: "SCN: fraction of the batch in the high-importance group (beta).") var beta: Float?
     @Option(help: "SCN: rank-regularization margin delta1.") var margin: Float?
     @Flag(help: "SCN: learn the margin.") var learnMargin = false

@@ -37,6 +37,27 @@ final class TransformsAndLoaderTests: XCTestCase {
         XCTAssertNotEqual(a, steps.apply(to: input, seed: 2, epoch: 3, index: 5))
     }
 
+    /// Rotation, scaling and shifts against scipy.ndimage.affine_transform (Fixtures/make_affine_fixture.py).
+    func testAffineMatchesScipy() throws {
+        struct Case: Decodable { var degrees, scale, dx, dy: Double; var values: [Float] }
+        struct Reference: Decodable { var width, height, channels: Int; var values: [Float]; var cases: [Case] }
+        let url = Bundle.module.url(forResource: "affine.json", withExtension: nil, subdirectory: "Fixtures")!
+        let reference = try JSONDecoder().decode(Reference.self, from: Data(contentsOf: url))
+        let source = FloatImage(width: reference.width, height: reference.height, channels: reference.channels, values: reference.values)
+        for c in reference.cases {
+            let out = [ImageTransform.affine(degrees: c.degrees, scale: c.scale, dx: c.dx, dy: c.dy)].apply(to: source, seed: 0, epoch: 0, index: 0)
+            XCTAssertEqual([out.width, out.height, out.channels], [source.width, source.height, source.channels])
+            let worst = zip(out.values, c.values).map { abs($0 - $1) }.max()!
+            XCTAssertLessThan(worst, 1e-3, "degrees \(c.degrees), scale \(c.scale), shift (\(c.dx), \(c.dy))")
+        }
+        // Random draws stay within their ranges: no rotation, no scaling and no shift leave the image as it is.
+        let still = [ImageTransform.randomAffine(degrees: 0, scale: 1...1, translation: 0)].apply(to: source, seed: 4, epoch: 2, index: 9)
+        XCTAssertEqual(still, source)
+        let moved = [ImageTransform.randomAffine(degrees: 10, scale: 0.9...1.1, translation: 0.1)]
+        XCTAssertEqual(moved.apply(to: source, seed: 4, epoch: 2, index: 9), moved.apply(to: source, seed: 4, epoch: 2, index: 9))
+        XCTAssertNotEqual(moved.apply(to: source, seed: 4, epoch: 2, index: 9), source)
+    }
+
     func testFlipCropAndNormalize() {
         let input = FloatImage(width: 3, height: 1, channels: 1, values: [1, 2, 3])
         XCTAssertEqual([ImageTransform.horizontalFlip(p: 1)].apply(to: input, seed: 0, epoch: 0, index: 0).values, [3, 2, 1])
