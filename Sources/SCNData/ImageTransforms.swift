@@ -39,6 +39,8 @@ public enum ImageTransform: Sendable {
     /// Rotates counter-clockwise by `degrees`, scales by `scale` and shifts by `(dx, dy)` pixels (right, down),
     /// about the image centre `((width - 1) / 2, (height - 1) / 2)`; bilinear, zeros outside the image.
     case affine(degrees: Double, scale: Double, dx: Double, dy: Double)
+    /// Shifts by `x` of the width (right) and `y` of the height (down); bilinear between pixels, zeros outside.
+    case shift(x: Double, y: Double)
     /// Mirrors left-right with probability `p`.
     case horizontalFlip(p: Double)
     /// With probability `p` mirrors, otherwise adds Gaussian noise of standard deviation
@@ -98,6 +100,8 @@ extension ImageTransform {
             return affineTransformed(image, degrees: angle, scale: factor, dx: dx, dy: dy)
         case .affine(let degrees, let scale, let dx, let dy):
             return affineTransformed(image, degrees: degrees, scale: scale, dx: dx, dy: dy)
+        case .shift(let x, let y):
+            return affineTransformed(image, degrees: 0, scale: 1, dx: x * Double(image.width), dy: y * Double(image.height))
         case .horizontalFlip(let p):
             return Double(g.nextUniform()) < p ? flipped(image) : image
         case .flipOrGaussianNoise(let p, let std):

@@ -238,11 +238,10 @@ public struct TrainedModel {
         }
     }
 
-    /// Figures on `dataset` (whose classes must be the model's); with `averagingMirrorImages`, each
-    /// sample's outputs are averaged with its mirror image's.
-    public func evaluate(_ dataset: ExpressionDataset, store: ImageStore, averagingMirrorImages: Bool = false) throws -> Evaluation {
+    /// Figures on `dataset` (whose classes must be the model's), each sample's outputs averaged over `views` of it.
+    public func evaluate(_ dataset: ExpressionDataset, store: ImageStore, views: TestTimeViews = .single) throws -> Evaluation {
         try checkClasses(of: dataset)
         return Evaluator.evaluate(model: model, dataset: dataset, store: store, transforms: configuration.evaluationTransforms(channels: 3),
-                                  batchSize: configuration.batchSize, averagingMirrorImages: averagingMirrorImages)
+                                  batchSize: configuration.batchSize, views: views)
     }
 }

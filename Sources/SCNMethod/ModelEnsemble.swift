@@ -36,9 +36,9 @@ public struct ModelEnsemble {
     }
 
     /// The figures of the averaged outputs on `dataset` (whose classes must be the members'); with
-    /// `averagingMirrorImages`, every member also averages each image with its mirror image.
-    public func evaluate(_ dataset: ExpressionDataset, store: ImageStore, averagingMirrorImages: Bool = false) throws -> Evaluation {
-        let evaluations = try members.map { try $0.evaluate(dataset, store: store, averagingMirrorImages: averagingMirrorImages) }
+    /// `views`, every member also averages each image's views.
+    public func evaluate(_ dataset: ExpressionDataset, store: ImageStore, views: TestTimeViews = .single) throws -> Evaluation {
+        let evaluations = try members.map { try $0.evaluate(dataset, store: store, views: views) }
         return evaluations.count == 1 ? evaluations[0] : Evaluation(averaging: evaluations, labels: dataset.labels)
     }
 
@@ -47,7 +47,7 @@ public struct ModelEnsemble {
     /// that did not train on it, so that its label is judged by a model that never fitted it. Refuses
     /// members without a held-out fold, folds of other splits (another count or seed), and a missing or
     /// repeated fold, naming the member.
-    public func evaluateOutOfFold(_ dataset: ExpressionDataset, store: ImageStore, averagingMirrorImages: Bool = false) throws -> Evaluation {
+    public func evaluateOutOfFold(_ dataset: ExpressionDataset, store: ImageStore, views: TestTimeViews = .single) throws -> Evaluation {
         try checkClasses(of: dataset)
         let folds = try zip(members, sources).map { member, source in
             guard let fold = member.heldOutFold else {
@@ -78,7 +78,7 @@ public struct ModelEnsemble {
         for (member, fold) in zip(members, folds) {
             let indices = fold.heldOutIndices
             let part = try member.evaluate(dataset.subset(indices), store: ImageStore(images: indices.map { store.images[$0] }),
-                                           averagingMirrorImages: averagingMirrorImages)
+                                           views: views)
             for (position, index) in indices.enumerated() {
                 probabilities[index] = part.probabilities[position]
                 alphas[index] = part.alphas[position]
@@ -88,8 +88,8 @@ public struct ModelEnsemble {
     }
 
     /// The averaged predictions for decoded images, in order (as `TrainedModel.predict`).
-    public func predict(_ images: [DecodedImage], averagingMirrorImages: Bool = false) -> [Prediction] {
-        let predictions = members.map { $0.predict(images, averagingMirrorImages: averagingMirrorImages) }
+    public func predict(_ images: [DecodedImage], views: TestTimeViews = .single) -> [Prediction] {
+        let predictions = members.map { $0.predict(images, views: views) }
         guard predictions.count > 1 else { return predictions[0] }
         let count = Float(predictions.count)
         return images.indices.map { i in
@@ -105,7 +105,7 @@ public struct ModelEnsemble {
     }
 
     /// Predicts from a JPEG or PNG file.
-    public func predict(contentsOf url: URL, averagingMirrorImages: Bool = false) throws -> Prediction {
-        predict([try ImageDecoder.decode(contentsOf: url)], averagingMirrorImages: averagingMirrorImages)[0]
+    public func predict(contentsOf url: URL, views: TestTimeViews = .single) throws -> Prediction {
+        predict([try ImageDecoder.decode(contentsOf: url)], views: views)[0]
     }
 }

@@ -14,24 +14,28 @@ public struct Prediction: Codable, Equatable, Sendable {
 }
 
 extension TrainedModel {
-    /// Predicts the expressions of decoded images (any size; resized to the model's input). With
-    /// `averagingMirrorImages`, each image's probabilities and certainty are the mean over the image and its
-    /// left-right mirror image (as `scn eval --mirror-average`; twice the time).
-    public func predict(_ images: [DecodedImage], averagingMirrorImages: Bool = false) -> [Prediction] {
+    /// Predicts the expressions of decoded images (any size; resized to the model's input). Each image's
+    /// probabilities and certainty are the mean over `views` of it (as `scn eval --mirror-average`, `--shift-average`).
+    public func predict(_ images: [DecodedImage], views: TestTimeViews = .single) -> [Prediction] {
         guard !images.isEmpty else { return [] }
         let transforms = configuration.evaluationTransforms(channels: 3)
-        var (probabilities, alphas) = outputs(images, transforms: transforms)
-        if averagingMirrorImages {
-            let mirrored = outputs(images, transforms: [.horizontalFlip(p: 1)] + transforms)
-            probabilities = zip(probabilities, mirrored.probabilities).map { ($0 + $1) / 2 }
-            alphas = zip(alphas, mirrored.alphas).map { ($0 + $1) / 2 }
-        }
+        let perView = views.prefixes.map { outputs(images, transforms: $0 + transforms) }
+        let probabilities = mean(perView.map(\.probabilities)), alphas = mean(perView.map(\.alphas))
         let k = classNames.count
         return images.indices.map { i in
             let row = Array(probabilities[(i * k)..<((i + 1) * k)])
             let label = row.argmax()!
             return Prediction(label: label, className: classNames[label], probabilities: row, certainty: alphas[i])
         }
+    }
+
+    /// The element-wise mean of equally long arrays (summed in order, then divided: two views give `(a + b) / 2`).
+    private func mean(_ arrays: [[Float]]) -> [Float] {
+        guard arrays.count > 1 else { return arrays[0] }
+        var sum = arrays[0]
+        for array in arrays.dropFirst() { for i in sum.indices { sum[i] += array[i] } }
+        let count = Float(arrays.count)
+        return sum.map { $0 / count }
     }
 
     /// Softmax of the logits `[N * classes]` and alpha `[N]` of `images` under `transforms`.
@@ -48,17 +52,17 @@ extension TrainedModel {
     }
 
     /// Predicts from a JPEG or PNG file.
-    public func predict(contentsOf url: URL, averagingMirrorImages: Bool = false) throws -> Prediction {
-        predict([try ImageDecoder.decode(contentsOf: url)], averagingMirrorImages: averagingMirrorImages)[0]
+    public func predict(contentsOf url: URL, views: TestTimeViews = .single) throws -> Prediction {
+        predict([try ImageDecoder.decode(contentsOf: url)], views: views)[0]
     }
 
     /// Predicts from encoded JPEG or PNG bytes.
-    public func predict(encoded data: Data, averagingMirrorImages: Bool = false) throws -> Prediction {
-        predict([try ImageDecoder.decode(data, name: "image bytes")], averagingMirrorImages: averagingMirrorImages)[0]
+    public func predict(encoded data: Data, views: TestTimeViews = .single) throws -> Prediction {
+        predict([try ImageDecoder.decode(data, name: "image bytes")], views: views)[0]
     }
 
     /// Predicts from 8-bit pixels, rows top to bottom, `channels` (1 or 3) interleaved.
-    public func predict(pixels: [UInt8], width: Int, height: Int, channels: Int, averagingMirrorImages: Bool = false) -> Prediction {
-        predict([DecodedImage(width: width, height: height, channels: channels, pixels: pixels)], averagingMirrorImages: averagingMirrorImages)[0]
+    public func predict(pixels: [UInt8], width: Int, height: Int, channels: Int, views: TestTimeViews = .single) -> Prediction {
+        predict([DecodedImage(width: width, height: height, channels: channels, pixels: pixels)], views: views)[0]
     }
 }

@@ -434,18 +434,16 @@ public enum Evaluator {
         return (probabilities, alphas)
     }
 
-    /// Figures of `model` on `dataset`. With `averagingMirrorImages`, each sample's probabilities and alpha
-    /// are the mean over the image and its left-right mirror image (test-time augmentation; twice the time).
+    /// Figures of `model` on `dataset`: each sample's probabilities and alpha are the mean over `views` of it
+    /// (test-time augmentation; the time grows with `views.count`).
     public static func evaluate(model: SCNModel, dataset: ExpressionDataset, store: ImageStore, transforms: [ImageTransform],
-                                batchSize: Int, averagingMirrorImages: Bool = false) -> Evaluation {
-        let (probabilities, alphas) = outputs(model: model, store: store, labels: dataset.labels, transforms: transforms, batchSize: batchSize)
-        let plain = Evaluation(probabilities: probabilities, alphas: alphas, labels: dataset.labels, classCount: dataset.classCount)
-        guard averagingMirrorImages else { return plain }
-        let mirrored = outputs(model: model, store: store, labels: dataset.labels,
-                               transforms: [.horizontalFlip(p: 1)] + transforms, batchSize: batchSize)
-        return Evaluation(averaging: [plain, Evaluation(probabilities: mirrored.probabilities, alphas: mirrored.alphas,
-                                                        labels: dataset.labels, classCount: dataset.classCount)],
-                          labels: dataset.labels)
+                                batchSize: Int, views: TestTimeViews = .single) -> Evaluation {
+        let evaluations = views.prefixes.map { prefix in
+            let (probabilities, alphas) = outputs(model: model, store: store, labels: dataset.labels, transforms: prefix + transforms,
+                                                  batchSize: batchSize)
+            return Evaluation(probabilities: probabilities, alphas: alphas, labels: dataset.labels, classCount: dataset.classCount)
+        }
+        return evaluations.count == 1 ? evaluations[0] : Evaluation(averaging: evaluations, labels: dataset.labels)
     }
 }
 

@@ -31,8 +31,7 @@ struct AuditCommand: ParsableCommand {
     @Option(name: .customLong("run"), help: "The run directory of the checkpoint, to add its curves and relabel history to the report.")
     var runPath: String?
     @Option(help: "Output folder (created).") var output: String
-    @Flag(help: "Average each image's class probabilities and alpha with its left-right mirror image's (twice the time).")
-    var mirrorAverage = false
+    @OptionGroup var viewOptions: TestTimeViewOptions
     @Flag(help: "The checkpoints are the folds of one cross-validation of this split: take each sample's outputs from the one that did not train on it.")
     var outOfFold = false
     @Option(help: "Thumbnails in the report.") var top = 60
@@ -52,8 +51,8 @@ struct AuditCommand: ParsableCommand {
                                   + "sample \(stray.index)), outside the checkpoint's \(dataset.classCount) classes; is it this checkpoint's run?")
         }
         let store = try data.images(for: &dataset)
-        let evaluation = outOfFold ? try ensemble.evaluateOutOfFold(dataset, store: store, averagingMirrorImages: mirrorAverage)
-                                   : try ensemble.evaluate(dataset, store: store, averagingMirrorImages: mirrorAverage)
+        let evaluation = outOfFold ? try ensemble.evaluateOutOfFold(dataset, store: store, views: viewOptions.views)
+                                   : try ensemble.evaluate(dataset, store: store, views: viewOptions.views)
         let suspects = SuspectLabel.ranking(probabilities: evaluation.probabilities, alphas: evaluation.alphas, labels: dataset.labels,
                                             files: dataset.imagePaths, cleanLabels: dataset.cleanLabels, order: rankBy)
         var csv = "rank,index,file,label,suggested,margin,alpha,clean_label\n"

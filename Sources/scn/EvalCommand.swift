@@ -24,11 +24,10 @@ struct EvalCommand: ParsableCommand {
     var checkpoint: [String]
     @OptionGroup var data: DatasetOptions
     @Option(help: "Split: train, validation or test.") var split = "test"
-    @Flag(help: "Average each image's class probabilities and alpha with its left-right mirror image's (test-time augmentation; twice the time).")
-    var mirrorAverage = false
+    @OptionGroup var viewOptions: TestTimeViewOptions
     @Flag(help: "The checkpoints are the folds of one cross-validation of this split (scn train --folds K --fold k): take each sample's outputs from the one that did not train on it.")
     var outOfFold = false
-    @Flag(help: "Fit a temperature on the validation split (with the same checkpoints and mirror averaging) and add the split's calibration at that temperature.")
+    @Flag(help: "Fit a temperature on the validation split (with the same checkpoints and views) and add the split's calibration at that temperature.")
     var calibrate = false
     @Option(help: ArgumentHelp("Add the split's calibration at this temperature (for example one --calibrate fitted).", valueName: "T"))
     var temperature: Double?
@@ -53,8 +52,8 @@ struct EvalCommand: ParsableCommand {
             throw ValidationError("\(data.dataset.rawValue) has no '\(split)' split")
         }
         let store = try data.images(for: &dataset)
-        let evaluation = outOfFold ? try ensemble.evaluateOutOfFold(dataset, store: store, averagingMirrorImages: mirrorAverage)
-                                   : try ensemble.evaluate(dataset, store: store, averagingMirrorImages: mirrorAverage)
+        let evaluation = outOfFold ? try ensemble.evaluateOutOfFold(dataset, store: store, views: viewOptions.views)
+                                   : try ensemble.evaluate(dataset, store: store, views: viewOptions.views)
         let report = evaluation.report
         let calibration = Calibration(probabilities: evaluation.probabilities, labels: dataset.labels)
         let scaledCalibration = scaling.map { Calibration(probabilities: $0.scaled(evaluation.probabilities), labels: dataset.labels) }
@@ -62,7 +61,8 @@ struct EvalCommand: ParsableCommand {
             "checkpoint": urls.count == 1 ? urls[0].path as Any : urls.map(\.path), "ensemble_size": urls.count,
             // Per checkpoint, whether its weights are the run's weight average (best.safetensors of a --weight-average run).
             "averaged_weights": urls.count == 1 ? ensemble.members[0].usesAveragedWeights as Any : ensemble.members.map(\.usesAveragedWeights),
-            "out_of_fold": outOfFold, "dataset": dataset.name, "split": split, "mirror_average": mirrorAverage, "count": report.count,
+            "out_of_fold": outOfFold, "dataset": dataset.name, "split": split, "count": report.count,
+            "mirror_average": viewOptions.mirrorAverage, "shift_average": viewOptions.shiftAverage,
             "accuracy": report.accuracy, "mean_class_accuracy": report.meanClassAccuracy,
             "per_class_accuracy": Dictionary(uniqueKeysWithValues: zip(dataset.classNames, report.perClassAccuracy.map { $0 ?? -1 })),
             "confusion_matrix": report.confusionMatrix, "class_names": dataset.classNames,
@@ -89,7 +89,7 @@ struct EvalCommand: ParsableCommand {
         } else {
             let averaging = (outOfFold ? ", out-of-fold over \(urls.count) folds" : urls.count > 1 ? ", mean of \(urls.count) checkpoints" : "")
                 + (urls.count == 1 && ensemble.members[0].usesAveragedWeights ? ", the run's weight average" : "")
-                + (mirrorAverage ? ", averaged with mirror images" : "")
+                + (viewOptions.mirrorAverage ? ", averaged with mirror images" : "") + (viewOptions.shiftAverage ? ", averaged with shifted copies" : "")
             print(String(format: "%@ %@: accuracy %.2f%%, mean class accuracy %.2f%% (%d images%@)", dataset.name, split,
                          100 * report.accuracy, 100 * report.meanClassAccuracy, report.count, averaging))
             print(String(format: "mean confidence %.3f, expected calibration error %.3f, negative log-likelihood %.3f nats",
@@ -119,7 +119,7 @@ struct EvalCommand: ParsableCommand {
                                   + "(it needs labelled images the checkpoints did not train on); pass one with --temperature")
         }
         let store = try data.images(for: &validation)
-        let evaluation = try ensemble.evaluate(validation, store: store, averagingMirrorImages: mirrorAverage)
+        let evaluation = try ensemble.evaluate(validation, store: store, views: viewOptions.views)
         return TemperatureScaling(fitting: evaluation.probabilities, labels: validation.labels)
     }
 }

@@ -14,9 +14,8 @@ struct PredictCommand: ParsableCommand {
                                valueName: "file"))
     var checkpoint: [String]
     @Argument(help: "Image files (.jpg, .png) or folders of them.") var inputs: [String]
-    @Flag(help: "Average each image's probabilities and certainty with its left-right mirror image's (twice the time).")
-    var mirrorAverage = false
-    @Option(help: ArgumentHelp("Scale the probabilities to this temperature: p^(1/T), normalized (fit one with scn eval --calibrate, with the same checkpoints and mirror averaging). The predicted expression stays.",
+    @OptionGroup var viewOptions: TestTimeViewOptions
+    @Option(help: ArgumentHelp("Scale the probabilities to this temperature: p^(1/T), normalized (fit one with scn eval --calibrate, with the same checkpoints and views). The predicted expression stays.",
                                valueName: "T"))
     var temperature: Double?
     @Flag(help: "Print one JSON object per image, one per line.") var json = false
@@ -53,7 +52,7 @@ struct PredictCommand: ParsableCommand {
         if !json { print(column("image", 40) + " " + column("expression", 10) + "   prob  certainty") }
         for file in files.sorted() {
             do {
-                var p = try ensemble.predict(contentsOf: URL(fileURLWithPath: file), averagingMirrorImages: mirrorAverage)
+                var p = try ensemble.predict(contentsOf: URL(fileURLWithPath: file), views: viewOptions.views)
                 if let temperature { p.probabilities = TemperatureScaling(temperature: temperature).scaled(p.probabilities) }
                 if json {
                     let object: [String: Any] = ["image": file, "expression": p.className, "label": p.label,

@@ -50,6 +50,16 @@ final class TransformsAndLoaderTests: XCTestCase {
             let worst = zip(out.values, c.values).map { abs($0 - $1) }.max()!
             XCTAssertLessThan(worst, 1e-3, "degrees \(c.degrees), scale \(c.scale), shift (\(c.dx), \(c.dy))")
         }
+        // A shift by a whole pixel moves the pixels and fills zeros: 1/7 of the width right, 1/9 of the height up.
+        let shifted = [ImageTransform.shift(x: 1.0 / 7, y: -1.0 / 9)].apply(to: source, seed: 0, epoch: 0, index: 0)
+        for y in 0..<source.height {
+            for x in 0..<source.width {
+                for k in 0..<source.channels {
+                    let expected = x >= 1 && y + 1 < source.height ? source.values[((y + 1) * source.width + x - 1) * source.channels + k] : 0
+                    XCTAssertEqual(shifted.values[(y * source.width + x) * source.channels + k], expected, accuracy: 1e-4, "(\(x), \(y))")
+                }
+            }
+        }
         // Random draws stay within their ranges: no rotation, no scaling and no shift leave the image as it is.
         let still = [ImageTransform.randomAffine(degrees: 0, scale: 1...1, translation: 0)].apply(to: source, seed: 4, epoch: 2, index: 9)
         XCTAssertEqual(still, source)

@@ -244,7 +244,7 @@ final class TrainerTests: XCTestCase {
         })
         let plain = try trained.evaluate(train, store: store)
         let mirrored = try trained.evaluate(train, store: mirroredStore)
-        let averaged = try trained.evaluate(train, store: store, averagingMirrorImages: true)
+        let averaged = try trained.evaluate(train, store: store, views: .mirror)
         XCTAssertNotEqual(plain.probabilities, mirrored.probabilities, "the synthetic faces are not left-right symmetric")
         for i in train.labels.indices {
             for k in 0..<train.classCount {
@@ -254,13 +254,44 @@ final class TrainerTests: XCTestCase {
             let row = averaged.probabilities[i]
             XCTAssertEqual(averaged.predictions[i], row.indices.max { row[$0] < row[$1] }!)
         }
-        let mirroredAveraged = try trained.evaluate(train, store: mirroredStore, averagingMirrorImages: true)
+        let mirroredAveraged = try trained.evaluate(train, store: mirroredStore, views: .mirror)
         XCTAssertEqual(mirroredAveraged.predictions, averaged.predictions)
-        let predicted = trained.predict(store.images, averagingMirrorImages: true)
+        let predicted = trained.predict(store.images, views: .mirror)
         for i in [0, 7, 30] {
             XCTAssertEqual(predicted[i].label, averaged.predictions[i])
             XCTAssertEqual(predicted[i].certainty, averaged.alphas[i], accuracy: 1e-6)
             for k in 0..<train.classCount { XCTAssertEqual(predicted[i].probabilities[k], averaged.probabilities[i][k], accuracy: 1e-6) }
+        }
+    }
+
+    /// With shifts and mirror images, each sample's outputs are the mean of the ten views' (the plain image, four
+    /// shifts by 1/16 of its size, and the same of its mirror image), in evaluation and in prediction alike.
+    func testShiftAndMirrorAveragingIsTheMeanOverTheTenViews() throws {
+        let (train, store) = Self.syntheticData(count: 32, seed: 6)
+        let directory = try temporaryDirectory()
+        try quietTrainer(Self.configuration(epochs: 1), train, store).run(in: directory)
+        let trained = try TrainedModel(checkpoint: directory.appendingPathComponent("last.safetensors"))
+        let views = TestTimeViews(mirrors: true, shifts: true)
+        XCTAssertEqual(views.count, 10)
+        XCTAssertEqual(TestTimeViews(shifts: true).prefixes.count, 5)
+        let d = TestTimeViews.shiftFraction
+        let expected: [[ImageTransform]] = [[], [.shift(x: -d, y: 0)], [.shift(x: d, y: 0)], [.shift(x: 0, y: -d)], [.shift(x: 0, y: d)]]
+            .flatMap { shift in [shift, [.horizontalFlip(p: 1)] + shift] }
+        let transforms = trained.configuration.evaluationTransforms(channels: 3)
+        let perView = expected.map {
+            Evaluator.outputs(model: trained.model, store: store, labels: train.labels, transforms: $0 + transforms, batchSize: 16)
+        }
+        let averaged = try trained.evaluate(train, store: store, views: views)
+        let predicted = trained.predict(store.images, views: views)
+        XCTAssertNotEqual(perView[0].probabilities, perView[2].probabilities, "a shift changes the outputs")
+        for i in train.labels.indices {
+            for k in 0..<train.classCount {
+                let mean = perView.map { $0.probabilities[i][k] }.reduce(0, +) / 10
+                XCTAssertEqual(averaged.probabilities[i][k], mean, accuracy: 1e-6)
+                XCTAssertEqual(predicted[i].probabilities[k], mean, accuracy: 1e-6)
+            }
+            XCTAssertEqual(averaged.alphas[i], perView.map { $0.alphas[i] }.reduce(0, +) / 10, accuracy: 1e-6)
+            XCTAssertEqual(predicted[i].label, averaged.predictions[i])
         }
     }
 
@@ -277,11 +308,11 @@ final class TrainerTests: XCTestCase {
             checkpoints.append(directory.appendingPathComponent("last.safetensors"))
         }
         let members = try checkpoints.map { try TrainedModel(checkpoint: $0) }
-        let outputs = try members.map { try $0.evaluate(train, store: store, averagingMirrorImages: true) }
+        let outputs = try members.map { try $0.evaluate(train, store: store, views: .mirror) }
         XCTAssertNotEqual(outputs[0].probabilities, outputs[1].probabilities, "two seeds, two models")
         let ensemble = try ModelEnsemble(checkpoints: checkpoints)
-        let averaged = try ensemble.evaluate(train, store: store, averagingMirrorImages: true)
-        let predicted = ensemble.predict(store.images, averagingMirrorImages: true)
+        let averaged = try ensemble.evaluate(train, store: store, views: .mirror)
+        let predicted = ensemble.predict(store.images, views: .mirror)
         for i in train.labels.indices {
             for k in 0..<train.classCount {
                 let mean = (outputs[0].probabilities[i][k] + outputs[1].probabilities[i][k]) / 2
@@ -295,7 +326,7 @@ final class TrainerTests: XCTestCase {
             XCTAssertEqual(predicted[i].label, averaged.predictions[i])
         }
         XCTAssertEqual(averaged.report, ClassificationReport(predictions: averaged.predictions, labels: train.labels, classCount: 4))
-        let twice = try ModelEnsemble(checkpoints: [checkpoints[0], checkpoints[0]]).evaluate(train, store: store, averagingMirrorImages: true)
+        let twice = try ModelEnsemble(checkpoints: [checkpoints[0], checkpoints[0]]).evaluate(train, store: store, views: .mirror)
         XCTAssertEqual(twice.probabilities, outputs[0].probabilities)
         XCTAssertEqual(twice.report, outputs[0].report)
 

@@ -181,6 +181,12 @@ final class CommandLineTests: XCTestCase {
         }
         XCTAssertEqual(try validationLikelihood(1), try evaluation(["--split", "validation"])["negative_log_likelihood"] as? Double)
 
+        // Calibrating the ten-view average fits its own temperature.
+        let tenViews = try evaluation(["--split", "test", "--calibrate", "--mirror-average", "--shift-average"])
+        XCTAssertEqual(tenViews["shift_average"] as? Bool, true)
+        XCTAssertEqual(tenViews["mirror_average"] as? Bool, true)
+        XCTAssertNotEqual(tenViews["temperature"] as? Double, temperature)
+
         let inSample = try scn(["eval", "--checkpoint", checkpoint, "--split", "validation", "--calibrate"] + data)
         XCTAssertNotEqual(inSample.status, 0)
         XCTAssertTrue(inSample.output.contains("--calibrate fits its temperature on the validation split"), inSample.output)
