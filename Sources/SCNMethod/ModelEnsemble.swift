@@ -91,16 +91,11 @@ public struct ModelEnsemble {
     public func predict(_ images: [DecodedImage], views: TestTimeViews = .single) -> [Prediction] {
         let predictions = members.map { $0.predict(images, views: views) }
         guard predictions.count > 1 else { return predictions[0] }
-        let count = Float(predictions.count)
         return images.indices.map { i in
-            var probabilities = predictions[0][i].probabilities, certainty = predictions[0][i].certainty
-            for other in predictions.dropFirst() {
-                for k in probabilities.indices { probabilities[k] += other[i].probabilities[k] }
-                certainty += other[i].certainty
-            }
-            probabilities = probabilities.map { $0 / count }
+            let probabilities = elementwiseMean(predictions.map { $0[i].probabilities })
+            let certainty = elementwiseMean(predictions.map { [$0[i].certainty] })[0]
             let label = probabilities.argmax()!
-            return Prediction(label: label, className: classNames[label], probabilities: probabilities, certainty: certainty / count)
+            return Prediction(label: label, className: classNames[label], probabilities: probabilities, certainty: certainty)
         }
     }
 

@@ -20,22 +20,13 @@ extension TrainedModel {
         guard !images.isEmpty else { return [] }
         let transforms = configuration.evaluationTransforms(channels: 3)
         let perView = views.prefixes.map { outputs(images, transforms: $0 + transforms) }
-        let probabilities = mean(perView.map(\.probabilities)), alphas = mean(perView.map(\.alphas))
+        let probabilities = elementwiseMean(perView.map(\.probabilities)), alphas = elementwiseMean(perView.map(\.alphas))
         let k = classNames.count
         return images.indices.map { i in
             let row = Array(probabilities[(i * k)..<((i + 1) * k)])
             let label = row.argmax()!
             return Prediction(label: label, className: classNames[label], probabilities: row, certainty: alphas[i])
         }
-    }
-
-    /// The element-wise mean of equally long arrays (summed in order, then divided: two views give `(a + b) / 2`).
-    private func mean(_ arrays: [[Float]]) -> [Float] {
-        guard arrays.count > 1 else { return arrays[0] }
-        var sum = arrays[0]
-        for array in arrays.dropFirst() { for i in sum.indices { sum[i] += array[i] } }
-        let count = Float(arrays.count)
-        return sum.map { $0 / count }
     }
 
     /// Softmax of the logits `[N * classes]` and alpha `[N]` of `images` under `transforms`.

@@ -447,6 +447,16 @@ public enum Evaluator {
     }
 }
 
+/// The element-wise mean of equally long arrays (at least one), summed in order and then divided, so that two
+/// give `(a + b) / 2` exactly: the average of test-time views and of ensemble members.
+func elementwiseMean(_ arrays: [[Float]]) -> [Float] {
+    guard arrays.count > 1 else { return arrays[0] }
+    var sum = arrays[0]
+    for array in arrays.dropFirst() { for i in sum.indices { sum[i] += array[i] } }
+    let count = Float(arrays.count)
+    return sum.map { $0 / count }
+}
+
 /// A model's outputs on a dataset, in dataset order, and the figures they give.
 public struct Evaluation {
     public var report: ClassificationReport
@@ -469,18 +479,8 @@ public struct Evaluation {
     /// of the same samples) against `labels`: a mirror-image average, an ensemble.
     public init(averaging evaluations: [Evaluation], labels: [Int]) {
         precondition(!evaluations.isEmpty, "nothing to average")
-        let count = Float(evaluations.count)
-        var probabilities = evaluations[0].probabilities, alphas = evaluations[0].alphas
-        for other in evaluations.dropFirst() {
-            for i in probabilities.indices {
-                for k in probabilities[i].indices { probabilities[i][k] += other.probabilities[i][k] }
-                alphas[i] += other.alphas[i]
-            }
-        }
-        for i in probabilities.indices {
-            for k in probabilities[i].indices { probabilities[i][k] /= count }
-            alphas[i] /= count
-        }
+        let probabilities = evaluations[0].probabilities.indices.map { i in elementwiseMean(evaluations.map { $0.probabilities[i] }) }
+        let alphas = elementwiseMean(evaluations.map(\.alphas))
         self.init(probabilities: probabilities, alphas: alphas, labels: labels, classCount: evaluations[0].report.perClassAccuracy.count)
     }
 

@@ -34,9 +34,7 @@ struct EvalCommand: ParsableCommand {
     @Flag(help: "Print one JSON object.") var json = false
 
     func validate() throws {
-        if let temperature, !(temperature > 0 && temperature.isFinite) {
-            throw ValidationError("--temperature \(temperature): expected a positive number")
-        }
+        try checkTemperatureOption(temperature)
         if calibrate && temperature != nil { throw ValidationError("--calibrate fits a temperature; it cannot be given one with --temperature") }
         if calibrate && split == "validation" {
             throw ValidationError("--calibrate fits its temperature on the validation split: evaluate another split (such as test) with it")
@@ -121,5 +119,12 @@ struct EvalCommand: ParsableCommand {
         let store = try data.images(for: &validation)
         let evaluation = try ensemble.evaluate(validation, store: store, views: viewOptions.views)
         return TemperatureScaling(fitting: evaluation.probabilities, labels: validation.labels)
+    }
+}
+
+/// Refuses a `--temperature` that is not a positive number (eval and predict).
+func checkTemperatureOption(_ temperature: Double?) throws {
+    if let temperature, !(temperature > 0 && temperature.isFinite) {
+        throw ValidationError("--temperature \(temperature): expected a positive number")
     }
 }

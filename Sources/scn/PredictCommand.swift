@@ -21,9 +21,7 @@ struct PredictCommand: ParsableCommand {
     @Flag(help: "Print one JSON object per image, one per line.") var json = false
 
     func validate() throws {
-        if let temperature, !(temperature > 0 && temperature.isFinite) {
-            throw ValidationError("--temperature \(temperature): expected a positive number")
-        }
+        try checkTemperatureOption(temperature)
     }
 
     func run() throws {
