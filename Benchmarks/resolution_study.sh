@@ -2,16 +2,22 @@
 # The baseline on clean FERPlus majority labels at another input size or stem, for the accuracy study in
 # docs/RESULTS.md ("Toward 88%"). The 48x48 images are resized to INPUT; with the ImageNet stem the
 # network's first block sees INPUT/4 pixels a side, with the small stem (3x3, stride 1, no max pool) INPUT.
-# Resumable: run it again after an interruption.
-# Usage: Benchmarks/resolution_study.sh DATA_ROOT OUT_DIR INPUT [EPOCHS] [STEM]
-#   Run: OUT_DIR/ferplusEPOCHS-inputINPUT-STEM-baseline (STEM: imageNet or small).
+# Resumable: run it again after an interruption (with STOP_AFTER=EPOCH it stops after that epoch, to train
+# a run in parts).
+# Usage: [AUGMENTATION=A] [TARGETS=votes] [AVERAGE=DECAY] Benchmarks/resolution_study.sh DATA_ROOT OUT_DIR INPUT [EPOCHS] [STEM]
+#   AUGMENTATION: crop-flip (default), official or affine-flip-erase; TARGETS: labels (default) or votes
+#   (as in augmentation_study.sh); AVERAGE as in noise_comparison.sh.
+#   Run: OUT_DIR/ferplusEPOCHS-inputINPUT-STEM[-AUGMENTATION][-votes]-baseline (STEM: imageNet or small;
+#   the augmentation in the name unless it is crop-flip).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 data=$1; out=$2; input=$3; epochs=${4:-8}; stem=${5:-imageNet}
+augmentation=${AUGMENTATION:-crop-flip}; targets=${TARGETS:-labels}
 swift build -c release --product scn >/dev/null
 scn=.build/release/scn
 source Benchmarks/train_and_test.sh
-run=$out/ferplus$epochs-input$input-$stem-baseline
+run=$out/ferplus$epochs-input$input-$stem$([ "$augmentation" = crop-flip ] || echo "-$augmentation")$([ "$targets" = labels ] || echo "-$targets")-baseline
 train_and_test $run ferplus $data --method baseline --epochs $epochs --batch-size 64 --input $input --stem $stem \
-    --lr 0.1 --schedule cosine --warmup 1 --augmentation crop-flip --seed 1
+    --lr 0.1 --schedule cosine --warmup 1 --augmentation $augmentation --targets $targets --seed 1 \
+    ${AVERAGE:+--weight-average $AVERAGE --weight-average-start $((epochs * 5 / 8))}
 python3 Benchmarks/summarize_runs.py $run
