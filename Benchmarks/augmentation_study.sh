@@ -13,6 +13,6 @@ swift build -c release --product scn >/dev/null
 scn=.build/release/scn
 source Benchmarks/train_and_test.sh
 run=$out/ferplus$epochs-$augmentation$([ "$targets" = labels ] || echo "-$targets")-baseline
-train_and_test $run ferplus $data $(ferplus_common_options $epochs 1 0 | sed "s/--augmentation crop-flip/--augmentation $augmentation/") --method baseline \
-    --targets $targets ${AVERAGE:+--weight-average $AVERAGE --weight-average-start $((epochs * 5 / 8))}
+train_and_test $run ferplus $data $(ferplus_common_options $epochs 1 0 $augmentation) --method baseline \
+    --targets $targets $(weight_average_options $epochs)
 python3 Benchmarks/summarize_runs.py $out/ferplus$epochs-noise0-baseline* $out/ferplus$epochs-votes-baselin[e] $run

@@ -18,7 +18,7 @@ data=$1; out=$2; folds=${3:-2}; epochs=${4:-8}; limit=${5:-}; augmentation=${6:-
 swift build -c release --product scn >/dev/null
 scn=.build/release/scn
 source Benchmarks/train_and_test.sh
-common=$(ferplus_common_options $epochs 1 0 | sed "s/--augmentation crop-flip/--augmentation $augmentation/")
+common=$(ferplus_common_options $epochs 1 0 $augmentation)
 selection=(--dataset fer2013 --data $data ${limit:+--limit $limit})
 name=fer2013${limit:+-$limit}$([ "$augmentation" = none ] && echo -noaug)$([ "$epochs" = 8 ] || echo "-$epochs")-baseline
 # train_once RUN [OPTIONS...]: trains and tests RUN unless it has its test figures already.

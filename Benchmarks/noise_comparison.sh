@@ -26,6 +26,6 @@ for method in ${METHODS:-baseline scn-official}; do
     run=$out/$name-$method
     options=$([ $method = baseline ] && echo "--method baseline" || echo "$variant")
     train_and_test $run ferplus $data $common $options --keep-checkpoints $((epochs * 5 / 8)) \
-        ${AVERAGE:+--weight-average $AVERAGE --weight-average-start $((epochs * 5 / 8))}
+        $(weight_average_options $epochs)
 done
 python3 Benchmarks/summarize_runs.py $out/$name-baseline* $out/$name-scn-officia[l]

@@ -17,7 +17,6 @@ swift build -c release --product scn >/dev/null
 scn=.build/release/scn
 source Benchmarks/train_and_test.sh
 run=$out/ferplus$epochs-input$input-$stem$([ "$augmentation" = crop-flip ] || echo "-$augmentation")$([ "$targets" = labels ] || echo "-$targets")-baseline
-train_and_test $run ferplus $data --method baseline --epochs $epochs --batch-size 64 --input $input --stem $stem \
-    --lr 0.1 --schedule cosine --warmup 1 --augmentation $augmentation --targets $targets --seed 1 \
-    ${AVERAGE:+--weight-average $AVERAGE --weight-average-start $((epochs * 5 / 8))}
+train_and_test $run ferplus $data $(ferplus_common_options $epochs 1 0 $augmentation $input) --method baseline \
+    --stem $stem --targets $targets $(weight_average_options $epochs)
 python3 Benchmarks/summarize_runs.py $run

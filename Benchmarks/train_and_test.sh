@@ -31,10 +31,16 @@ train_and_test() {
 }
 
 # The options of the FERPlus noise comparison (docs/RESULTS.md section 1), shared by the scripts beside it.
-# ferplus_common_options EPOCHS SEED NOISE: the training options both methods use (NOISE 0: clean labels).
+# ferplus_common_options EPOCHS SEED NOISE [AUGMENTATION] [INPUT]: the training options both methods use (NOISE 0:
+# clean labels; AUGMENTATION crop-flip and INPUT 48 unless given).
 ferplus_common_options() {
-    echo "--epochs $1 --batch-size 64 --input 48 --lr 0.1 --schedule cosine --warmup 1 --augmentation crop-flip --seed $2" \
+    echo "--epochs $1 --batch-size 64 --input ${5:-48} --lr 0.1 --schedule cosine --warmup 1 --augmentation ${4:-crop-flip} --seed $2" \
         "$([ "$3" != 0 ] && echo "--noise $3")"
+}
+# weight_average_options EPOCHS: with AVERAGE=DECAY in the environment, a weight average of that decay from 5/8
+# of the schedule (`--weight-average DECAY --weight-average-start EPOCHS*5/8`); nothing without it.
+weight_average_options() {
+    if [ -n "${AVERAGE:-}" ]; then echo "--weight-average $AVERAGE --weight-average-start $(($1 * 5 / 8))"; fi
 }
 # scn_variant_options EPOCHS: this project's SCN variant in the official loss form; relabeling starts after
 # 5/8 of the schedule.

@@ -16,5 +16,5 @@ source Benchmarks/train_and_test.sh
 suffix=$([ "$seed" = 1 ] || echo "-seed$seed")
 run=$out/ferplus$epochs-votes$suffix-baseline
 train_and_test $run ferplus $data $(ferplus_common_options $epochs $seed 0) --method baseline --targets votes \
-    ${AVERAGE:+--weight-average $AVERAGE --weight-average-start $((epochs * 5 / 8))}
+    $(weight_average_options $epochs)
 python3 Benchmarks/summarize_runs.py $out/ferplus$epochs-noise0$suffix-baseline* $run
