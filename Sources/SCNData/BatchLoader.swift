@@ -51,12 +51,13 @@ public struct ImageStore: Sendable {
 }
 
 extension ExpressionDataset {
-    /// The samples at `indices`, in that order, with their current, clean and vote labels.
+    /// The samples at `indices`, in that order, with their current, clean and vote labels and teacher rows.
     public func subset(_ indices: [Int]) -> ExpressionDataset {
         var out = ExpressionDataset(name: name, classNames: classNames, imagePaths: indices.map { imagePaths[$0] },
                                     labels: indices.map { labels[$0] },
                                     cleanLabels: cleanLabels.map { c in indices.map { c[$0] } },
                                     voteDistributions: voteDistributions.map { v in indices.map { v[$0] } })
+        out.teacherDistributions = teacherDistributions.map { t in indices.map { t[$0] } }
         out.name = name
         return out
     }

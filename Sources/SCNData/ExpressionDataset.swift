@@ -20,6 +20,9 @@ public struct ExpressionDataset: Sendable {
     /// Per-sample vote distributions over the classes (rows of `classNames.count`, summing to 1), for
     /// soft targets (FERPlus).
     public var voteDistributions: [[Float]]?
+    /// A teacher model's class probabilities per sample (rows of `classCount`, summing to 1), for
+    /// distillation (`TeacherPredictions`); nil: none.
+    public var teacherDistributions: [[Float]]?
 
     public init(name: String, classNames: [String], imagePaths: [String], labels: [Int],
                 cleanLabels: [Int]? = nil, voteDistributions: [[Float]]? = nil) {
@@ -56,6 +59,27 @@ public struct ExpressionDataset: Sendable {
                 return oneHot
             }
             return votes[index]
+        }
+    }
+
+    /// Soft training targets for distillation: for each sample at `indices`, `teacherWeight` of its teacher
+    /// row plus `1 - teacherWeight` of its own target: its row of `targetDistributions` when `votes`, else a
+    /// one-hot row of its current label. Nil without teacher rows, or with `votes` and no vote distributions.
+    public func distillationTargets(of indices: [Int], teacherWeight: Float, votes: Bool) -> [[Float]]? {
+        guard let teacher = teacherDistributions else { return nil }
+        let own: [[Float]]
+        if votes {
+            guard let rows = targetDistributions(of: indices) else { return nil }
+            own = rows
+        } else {
+            own = indices.map { index in
+                var oneHot = [Float](repeating: 0, count: classCount)
+                oneHot[labels[index]] = 1
+                return oneHot
+            }
+        }
+        return zip(indices, own).map { index, ownRow in
+            zip(teacher[index], ownRow).map { teacherWeight * $0 + (1 - teacherWeight) * $1 }
         }
     }
 

@@ -134,6 +134,9 @@ public final class Trainer {
         if c.targets == .votes, let problem = dataset.problemWithVoteTargets {
             throw TrainingError(reason: "training on vote targets: \(problem); train on the labels (targets 'labels')")
         }
+        if c.distillationWeight != nil, dataset.teacherDistributions == nil {
+            throw TrainingError(reason: "distillation: the training set has no teacher predictions (scn train --distill-from FILE)")
+        }
         if let decay = c.weightAverageDecay, weightAverage == nil, epoch >= c.weightAverageStartEpoch { startWeightAverage(decay: decay) }
         model.train()
         let start = DispatchTime.now().uptimeNanoseconds
@@ -149,13 +152,15 @@ public final class Trainer {
             model.zeroGrad()
             let output = model(batch.images, labels: batch.labels)
             let weightedLogits = isSCN ? c.alphaScaling.scale(output.alpha, labels: batch.labels) * output.logits : output.logits
-            let wce: Tensor
-            switch c.targets {
-            case .labels: wce = crossEntropy(weightedLogits, labels: batch.labels)
-            case .votes:
-                let targets = dataset.targetDistributions(of: batch.indices)!  // checked above
-                wce = crossEntropy(weightedLogits, targets: Tensor(targets.flatMap { $0 }, shape: [targets.count, dataset.classCount]))
+            // Soft targets where votes or a teacher give them (both checked at the epoch's start), else the labels.
+            let softTargets: [[Float]]?
+            if let teacherWeight = c.distillationWeight {
+                softTargets = dataset.distillationTargets(of: batch.indices, teacherWeight: teacherWeight, votes: c.targets == .votes)
+            } else {
+                softTargets = c.targets == .votes ? dataset.targetDistributions(of: batch.indices) : nil
             }
+            let wce = softTargets.map { crossEntropy(weightedLogits, targets: Tensor($0.flatMap { $0 }, shape: [$0.count, dataset.classCount])) }
+                ?? crossEntropy(weightedLogits, labels: batch.labels)
             var loss = wce
             var rankLoss: RankRegularization?
             if isSCN {

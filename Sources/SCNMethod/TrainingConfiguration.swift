@@ -34,6 +34,9 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     public var method: Method = .scn
     /// What the cross-entropy is computed against: the labels (the paper) or the annotator votes.
     public var targets: Targets = .labels
+    /// Distillation (not in the paper): the share of a teacher's probabilities in each sample's target
+    /// (`ExpressionDataset.distillationTargets`; the rest is the `targets` one), in [0, 1]; nil: no teacher.
+    public var distillationWeight: Float?
     // Backbone and input.
     public var depth = 18
     public var stem: ResNet.Stem = .imageNet
@@ -94,7 +97,7 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     public static var keys: [String] { CodingKeys.allCases.map(\.stringValue) }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case method, targets, depth, stem, width, inputSize, epochs, batchSize, optimizer, learningRate, momentum, weightDecay, schedule, milestones, decay, warmupEpochs, augmentation, beta, margin, learnsMargin, relabelThreshold, gamma, relabelStartEpoch, relabelStopEpoch, relabelScope, relabelProbabilities, lossForm, alphaScaling, baselineWarmupEpochs, relabelConfidence, relabelPatience, importanceInput, weightAverageDecay, weightAverageStartEpoch, seed, precision
+        case method, targets, distillationWeight, depth, stem, width, inputSize, epochs, batchSize, optimizer, learningRate, momentum, weightDecay, schedule, milestones, decay, warmupEpochs, augmentation, beta, margin, learnsMargin, relabelThreshold, gamma, relabelStartEpoch, relabelStopEpoch, relabelScope, relabelProbabilities, lossForm, alphaScaling, baselineWarmupEpochs, relabelConfidence, relabelPatience, importanceInput, weightAverageDecay, weightAverageStartEpoch, seed, precision
     }
 
     /// Decodes a configuration; keys a file does not have (one written by an earlier version) keep
@@ -103,6 +106,7 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         method = try container.decodeIfPresent(type(of: method), forKey: .method) ?? method
         targets = try container.decodeIfPresent(type(of: targets), forKey: .targets) ?? targets
+        distillationWeight = try container.decodeIfPresent(Float.self, forKey: .distillationWeight)
         depth = try container.decodeIfPresent(type(of: depth), forKey: .depth) ?? depth
         stem = try container.decodeIfPresent(type(of: stem), forKey: .stem) ?? stem
         width = try container.decodeIfPresent(type(of: width), forKey: .width) ?? width

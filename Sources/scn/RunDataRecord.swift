@@ -21,6 +21,9 @@ struct RunDataRecord: Codable, Equatable {
     var folds: Int?
     var fold: Int?
     var foldSeed: UInt64?
+    /// Distillation: the teacher's predictions (`scn train --distill-from`) and a hash of the file's bytes.
+    var distillFrom: String?
+    var distillFromDigest: String?
     var initFrom: String?
     var initDrop: String?
     /// The checkpoint of another run this run was forked from (`scn train --fork`).
@@ -36,7 +39,8 @@ struct RunDataRecord: Codable, Equatable {
          ("--noise", noise.map { String($0) } ?? "none"), ("--noise-mode", noise == nil ? "none" : noiseMode ?? "none"),
          ("--noise-list", noiseList ?? "none"), ("--noise-list-base", noiseList == nil ? "none" : String(noiseListBase ?? 0)),
          ("--validation-fraction", String(validationFraction)), ("--folds", folds.map(String.init) ?? "none"),
-         ("--fold", fold.map(String.init) ?? "none"), ("--fold-seed", foldSeed.map { String($0) } ?? "none")]
+         ("--fold", fold.map(String.init) ?? "none"), ("--fold-seed", foldSeed.map { String($0) } ?? "none"),
+         ("--distill-from", distillFrom ?? "none")]
     }
 
     /// The label-defining options that differ between this (the run's record) and `current`, described for

@@ -59,6 +59,13 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Width of the first stage (64 in torchvision).") var width: Int?
     @Option(help: "What the cross-entropy is computed against: labels, or votes (each image's annotator vote distribution: FERPlus, without --noise; a relabeled image's new label).")
     var targets: TrainingConfiguration.Targets?
+    @Option(help: ArgumentHelp("Distillation: a teacher's probabilities for the training images, as scn predict --json prints them "
+                               + "(for example an ensemble's: --checkpoint A --checkpoint B; soften them with --temperature). Each image's "
+                               + "target is --distill-weight of the teacher's row and the rest its --targets one. Give it again with --resume.",
+                               valueName: "file"))
+    var distillFrom: String?
+    @Option(help: ArgumentHelp("Distillation: the teacher's share of each target, in [0, 1] (default 0.5).", valueName: "w"))
+    var distillWeight: Float?
     @Option(help: "Input size in pixels (images are resized).") var input: Int?
     @Option(help: "Epochs.") var epochs: Int?
     @Option(help: "Batch size.") var batchSize: Int?
@@ -160,6 +167,11 @@ struct TrainCommand: ParsableCommand {
             guard weightAverageStart >= 0 else { throw ValidationError("--weight-average-start \(weightAverageStart): expected an epoch of at least 0") }
             c.weightAverageStartEpoch = weightAverageStart
         }
+        if let distillWeight {
+            guard distillFrom != nil else { throw ValidationError("--distill-weight: give the teacher's predictions with --distill-from") }
+            guard (0...1).contains(distillWeight) else { throw ValidationError("--distill-weight \(distillWeight): expected a share in [0, 1]") }
+        }
+        if distillFrom != nil { c.distillationWeight = distillWeight ?? c.distillationWeight ?? 0.5 }
         if let importanceInput { c.importanceInput = importanceInput }
         if let seed { c.seed = seed }
         if let precision { c.precision = precision }
@@ -186,7 +198,7 @@ struct TrainCommand: ParsableCommand {
                       noise: noise, noiseMode: noise == nil ? nil : noiseMode.rawValue, noiseList: noiseList,
                       noiseListBase: noiseList == nil ? nil : noiseListBase, validationFraction: validationFraction,
                       folds: folds, fold: fold, foldSeed: folds == nil ? nil : foldSeed,
-                      initFrom: initFrom, initDrop: initDrop, forkedFrom: fork, command: CommandLine.arguments)
+                      distillFrom: distillFrom, initFrom: initFrom, initDrop: initDrop, forkedFrom: fork, command: CommandLine.arguments)
     }
 
     /// The fold of --folds and --fold left out of a training split of `sampleCount` samples (nil: none).
@@ -253,6 +265,19 @@ struct TrainCommand: ParsableCommand {
         }
 
         guard var train = try data.load(split: "train") else { throw ValidationError("\(data.dataset) has no training split") }
+        var teacherDigest: String?
+        if let distillFrom {
+            let teacher = try TeacherPredictions.read(URL(fileURLWithPath: distillFrom), classNames: train.classNames)
+            train.teacherDistributions = try teacher.distributions(for: train)
+            if resume, let savedDigest = try RunDataRecord.read(from: runDirectory)?.distillFromDigest, savedDigest != teacher.digest {
+                throw ValidationError("--distill-from \(distillFrom): the file has changed since the run started (hash \(teacher.digest), "
+                                      + "the run's \(savedDigest)); resume with the same predictions")
+            }
+            teacherDigest = teacher.digest
+            print("distillation: the teacher's probabilities for the \(train.count) images of the training split from \(distillFrom), weight \(configuration.distillationWeight ?? 0)")
+        } else if configuration.distillationWeight != nil {
+            throw ValidationError("the configuration distills (distillationWeight \(configuration.distillationWeight!)): give the teacher's predictions with --distill-from")
+        }
         if let noise {
             guard noise >= 0 && noise < 1 else { throw ValidationError("--noise must be in [0, 1)") }
             let noisy = LabelNoise.inject(into: train.labels, classCount: train.classCount, rate: noise, mode: noiseMode,
@@ -308,7 +333,9 @@ struct TrainCommand: ParsableCommand {
         }
         if !resume {
             try FileManager.default.createDirectory(at: runDirectory, withIntermediateDirectories: true)
-            try dataRecord.write(to: runDirectory)
+            var record = dataRecord
+            record.distillFromDigest = teacherDigest
+            try record.write(to: runDirectory)
         }
         let board: TensorBoardWriter?
         do { board = try TensorBoardWriter(directory: runDirectory.appendingPathComponent("tensorboard")) } catch {

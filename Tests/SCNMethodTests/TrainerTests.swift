@@ -464,6 +464,32 @@ final class TrainerTests: XCTestCase {
         XCTAssertTrue(try TrainedModel(checkpoint: forkRun.appendingPathComponent("last.safetensors")).usesAveragedWeights)
     }
 
+    /// Distillation trains against the teacher's rows: with all the weight on the teacher, a teacher that
+    /// gives each label's one-hot row trains as the labels do (the same loss and weights, to rounding), one
+    /// that names another class does not; a distilling configuration without teacher rows is refused.
+    func testDistillationTrainsAgainstTheTeachersRows() throws {
+        var (train, store) = Self.syntheticData(count: 64, seed: 31)
+        var c = Self.configuration(epochs: 1)
+        c.method = .baseline
+        let plain = quietTrainer(c, train, store)
+        let plainLoss = try plain.trainEpoch().loss
+        c.distillationWeight = 1
+        XCTAssertThrowsError(try quietTrainer(c, train, store).trainEpoch()) { error in
+            XCTAssertTrue("\(error)".contains("the training set has no teacher predictions"), "\(error)")
+        }
+        func oneHot(_ label: Int) -> [Float] { (0..<4).map { $0 == label ? 1 : 0 } }
+        train.teacherDistributions = train.labels.map(oneHot)
+        let labelTeacher = quietTrainer(c, train, store)
+        XCTAssertEqual(try labelTeacher.trainEpoch().loss, plainLoss, accuracy: 1e-5)
+        let plainState = plain.model.stateDictionary().tensors, labelTeacherState = labelTeacher.model.stateDictionary().tensors
+        for (key, value) in plainState {
+            let difference = zip(value.scalars, labelTeacherState[key]!.scalars).map { abs($0 - $1) }.max() ?? 0
+            XCTAssertLessThan(difference, 1e-4, key)
+        }
+        train.teacherDistributions = train.labels.map { oneHot(($0 + 1) % 4) }
+        XCTAssertGreaterThan(abs(try quietTrainer(c, train, store).trainEpoch().loss - plainLoss), 0.01, "another class's teacher")
+    }
+
     /// The model tensors of a checkpoint (keys starting with `prefix`), as floats.
     private func tensors(in url: URL, prefix: String) throws -> [String: [Float]] {
         let file = try SafeTensorsFile(contentsOf: url)

@@ -143,6 +143,60 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(record?["forkedFrom"] as? String, kept)
     }
 
+    /// Distillation: a teacher's `scn predict --json` lines for the training images become part of the targets;
+    /// the run records the file and its hash, and resumes only with the same file unchanged.
+    func testDistillationFromPredictions() throws {
+        let faces = try faceFolder("faces", classes: 2, perClass: 4)
+        let teacherRun = scratch.appendingPathComponent("teacher"), student = scratch.appendingPathComponent("student")
+        let data = ["--dataset", "folder", "--data", faces.path, "--validation-fraction", "0.25"]
+        let model = ["--width", "4", "--stem", "small", "--input", "16", "--batch-size", "4"]
+        let teacher = try scn(["train"] + data + model + ["--run", teacherRun.path, "--epochs", "1"])
+        XCTAssertEqual(teacher.status, 0, teacher.output)
+        let predicted = try scn(["predict", "--checkpoint", teacherRun.appendingPathComponent("last.safetensors").path, "--json", faces.path])
+        XCTAssertEqual(predicted.status, 0, predicted.output)
+        let predictions = scratch.appendingPathComponent("teacher.jsonl")
+        try predicted.output.write(to: predictions, atomically: true, encoding: .utf8)
+
+        let weightAlone = try scn(["train"] + data + model + ["--run", student.path, "--distill-weight", "0.5"])
+        XCTAssertNotEqual(weightAlone.status, 0)
+        XCTAssertTrue(weightAlone.output.contains("--distill-weight: give the teacher's predictions with --distill-from"), weightAlone.output)
+        let badWeight = try scn(["train"] + data + model + ["--run", student.path, "--distill-from", predictions.path, "--distill-weight", "2"])
+        XCTAssertNotEqual(badWeight.status, 0)
+        XCTAssertTrue(badWeight.output.contains("--distill-weight 2.0: expected a share in [0, 1]"), badWeight.output)
+        let lines = predicted.output.split(separator: "\n")
+        XCTAssertEqual(lines.count, 8)
+        let partial = scratch.appendingPathComponent("partial.jsonl")
+        try (lines.dropFirst().joined(separator: "\n") + "\n").write(to: partial, atomically: true, encoding: .utf8)
+        let incomplete = try scn(["train"] + data + model + ["--run", student.path, "--distill-from", partial.path])
+        XCTAssertNotEqual(incomplete.status, 0)
+        XCTAssertTrue(incomplete.output.contains("\(partial.path): has no prediction for 1 of the"), incomplete.output)
+
+        let options = data + model + ["--run", student.path, "--epochs", "2", "--distill-from", predictions.path]
+        let first = try scn(["train"] + options + ["--distill-weight", "0.7", "--stop-after", "1"])
+        XCTAssertEqual(first.status, 0, first.output)
+        XCTAssertTrue(first.output.contains("distillation: the teacher's probabilities for the 8 images of the training split from \(predictions.path), weight 0.7"),
+                      first.output)
+        let configuration = try JSONSerialization.jsonObject(with: Data(contentsOf: student.appendingPathComponent("configuration.json"))) as? [String: Any]
+        XCTAssertEqual((configuration?["distillationWeight"] as? Double).map { Float($0) }, 0.7)
+        let record = try JSONSerialization.jsonObject(with: Data(contentsOf: student.appendingPathComponent("data.json"))) as? [String: Any]
+        XCTAssertEqual(record?["distillFrom"] as? String, predictions.path)
+        XCTAssertNotNil(record?["distillFromDigest"] as? String)
+
+        let withoutTeacher = try scn(["train"] + data + model + ["--run", student.path, "--resume"])
+        XCTAssertNotEqual(withoutTeacher.status, 0)
+        XCTAssertTrue(withoutTeacher.output.contains("--distill-from: the run has \(predictions.path), this command none"), withoutTeacher.output)
+        let original = try Data(contentsOf: predictions)
+        try (original + Data("\n".utf8)).write(to: predictions)
+        let changed = try scn(["train"] + options + ["--resume"])
+        XCTAssertNotEqual(changed.status, 0)
+        XCTAssertTrue(changed.output.contains("the file has changed since the run started"), changed.output)
+        try original.write(to: predictions)
+        let resumed = try scn(["train"] + options + ["--resume"])
+        XCTAssertEqual(resumed.status, 0, resumed.output)
+        XCTAssertTrue(resumed.output.contains("weight 0.7"), "the run's weight, from its configuration: \(resumed.output)")
+        XCTAssertEqual(try String(contentsOf: student.appendingPathComponent("metrics.jsonl"), encoding: .utf8).split(separator: "\n").count, 2)
+    }
+
     /// `scn eval --calibrate` fits its temperature on the validation split with the same checkpoint: there, no nearby
     /// temperature (nor 1) gives a lower negative log-likelihood. `--temperature` scales `scn predict`'s probabilities.
     func testCalibratedTemperature() throws {
