@@ -48,6 +48,13 @@ final class CommandLineTests: XCTestCase {
         return folder
     }
 
+    /// The options of a tiny run on `faces`: the data's (a quarter of the images for validation) and the
+    /// model's (a ResNet 4 channels wide with the small stem, 16x16 inputs, batches of 4).
+    func tinyRunOptions(_ faces: URL) -> (data: [String], model: [String]) {
+        (["--dataset", "folder", "--data", faces.path, "--validation-fraction", "0.25"],
+         ["--width", "4", "--stem", "small", "--input", "16", "--batch-size", "4"])
+    }
+
     func testUnknownOptionAndMissingData() throws {
         let unknown = try scn(["train", "--data", scratch.path, "--run", scratch.path, "--bogus"])
         XCTAssertNotEqual(unknown.status, 0)
@@ -95,8 +102,7 @@ final class CommandLineTests: XCTestCase {
     func testKeptCheckpointThenForkWithOtherOptions() throws {
         let faces = try faceFolder("faces", classes: 2, perClass: 4)
         let run = scratch.appendingPathComponent("source-run"), forked = scratch.appendingPathComponent("forked-run")
-        let data = ["--dataset", "folder", "--data", faces.path, "--validation-fraction", "0.25"]
-        let model = ["--width", "4", "--stem", "small", "--input", "16", "--batch-size", "4"]
+        let (data, model) = tinyRunOptions(faces)
         let badList = try scn(["train"] + data + model + ["--run", run.path, "--keep-checkpoints", "1,x"])
         XCTAssertNotEqual(badList.status, 0)
         XCTAssertTrue(badList.output.contains("--keep-checkpoints '1,x': expected comma-separated epochs"), badList.output)
@@ -148,8 +154,7 @@ final class CommandLineTests: XCTestCase {
     func testDistillationFromPredictions() throws {
         let faces = try faceFolder("faces", classes: 2, perClass: 4)
         let teacherRun = scratch.appendingPathComponent("teacher"), student = scratch.appendingPathComponent("student")
-        let data = ["--dataset", "folder", "--data", faces.path, "--validation-fraction", "0.25"]
-        let model = ["--width", "4", "--stem", "small", "--input", "16", "--batch-size", "4"]
+        let (data, model) = tinyRunOptions(faces)
         let teacher = try scn(["train"] + data + model + ["--run", teacherRun.path, "--epochs", "1"])
         XCTAssertEqual(teacher.status, 0, teacher.output)
         let predicted = try scn(["predict", "--checkpoint", teacherRun.appendingPathComponent("last.safetensors").path, "--json", faces.path])
