@@ -20,6 +20,9 @@ struct PredictCommand: ParsableCommand {
     var temperature: Double?
     @Flag(help: "Print one JSON object per image, one per line.") var json = false
 
+    /// Images per forward pass.
+    static let batchSize = 64
+
     func validate() throws {
         try checkTemperatureOption(temperature)
     }
@@ -48,9 +51,20 @@ struct PredictCommand: ParsableCommand {
             text.count >= width ? String(text.suffix(width)) : text.padding(toLength: width, withPad: " ", startingAt: 0)
         }
         if !json { print(column("image", 40) + " " + column("expression", 10) + "   prob  certainty") }
-        for file in files.sorted() {
-            do {
-                var p = try ensemble.predict(contentsOf: URL(fileURLWithPath: file), views: viewOptions.views)
+        // Batches of images through the network (a folder of thousands, such as a teacher's predictions
+        // for distillation, at batch speed); an unreadable file is reported and the others go on.
+        let sorted = files.sorted()
+        for start in stride(from: 0, to: sorted.count, by: Self.batchSize) {
+            var decoded: [(file: String, image: DecodedImage)] = []
+            for file in sorted[start..<min(start + Self.batchSize, sorted.count)] {
+                do { decoded.append((file, try ImageDecoder.decode(contentsOf: URL(fileURLWithPath: file)))) } catch {
+                    failures += 1
+                    printError("\(error)")
+                }
+            }
+            let predictions = ensemble.predict(decoded.map(\.image), views: viewOptions.views)
+            for ((file, _), prediction) in zip(decoded, predictions) {
+                var p = prediction
                 if let temperature { p.probabilities = TemperatureScaling(temperature: temperature).scaled(p.probabilities) }
                 if json {
                     let object: [String: Any] = ["image": file, "expression": p.className, "label": p.label,
@@ -61,9 +75,6 @@ struct PredictCommand: ParsableCommand {
                     print(column(file, 40) + " " + column(p.className, 10)
                           + String(format: " %5.1f%%  %9.3f", 100 * p.probabilities[p.label], p.certainty))
                 }
-            } catch {
-                failures += 1
-                printError("\(error)")
             }
         }
         if failures > 0 { throw ExitCode(1) }

@@ -149,6 +149,39 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(record?["forkedFrom"] as? String, kept)
     }
 
+    /// `scn predict` on a folder goes through the network in batches: the same probabilities as one image at a
+    /// time, and an unreadable file named while the others are still predicted (exit status 1).
+    func testFolderPredictionsInBatches() throws {
+        let faces = try faceFolder("faces", classes: 2, perClass: 40)
+        try Data("not a png".utf8).write(to: faces.appendingPathComponent("broken.png"))
+        let run = scratch.appendingPathComponent("run")
+        let (data, model) = tinyRunOptions(faces)
+        let trained = try scn(["train"] + data + model + ["--run", run.path, "--epochs", "1", "--skip-bad-images"])
+        XCTAssertEqual(trained.status, 0, trained.output)
+        let checkpoint = run.appendingPathComponent("last.safetensors").path
+        func predictions(_ output: String) -> [String: [String: Double]] {
+            var rows: [String: [String: Double]] = [:]
+            for line in output.split(separator: "\n") where line.hasPrefix("{") {
+                let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+                if let image = object?["image"] as? String { rows[image] = object?["probabilities"] as? [String: Double] }
+            }
+            return rows
+        }
+        let folder = try scn(["predict", "--checkpoint", checkpoint, "--json", "--mirror-average", faces.path])
+        XCTAssertEqual(folder.status, 1, "one file is unreadable")
+        XCTAssertTrue(folder.output.contains("broken.png"), folder.output)
+        let batched = predictions(folder.output)
+        XCTAssertEqual(batched.count, 80, "every readable image, past the first batch of 64")
+        let singles = batched.keys.sorted().enumerated().filter { [0, 63, 64, 79].contains($0.offset) }.map(\.element)
+        for image in singles {
+            let single = try scn(["predict", "--checkpoint", checkpoint, "--json", "--mirror-average", image])
+            XCTAssertEqual(single.status, 0, single.output)
+            let alone = try XCTUnwrap(predictions(single.output)[image]), inBatch = try XCTUnwrap(batched[image])
+            XCTAssertEqual(alone.keys.sorted(), inBatch.keys.sorted())
+            for (name, probability) in alone { XCTAssertEqual(probability, inBatch[name]!, accuracy: 1e-5, "\(image) \(name)") }
+        }
+    }
+
     /// Distillation: a teacher's `scn predict --json` lines for the training images become part of the targets;
     /// the run records the file and its hash, and resumes only with the same file unchanged.
     func testDistillationFromPredictions() throws {
