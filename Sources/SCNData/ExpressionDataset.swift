@@ -53,11 +53,7 @@ public struct ExpressionDataset: Sendable {
     public func targetDistributions(of indices: [Int]) -> [[Float]]? {
         guard let votes = voteDistributions else { return nil }
         return indices.map { index in
-            guard labels[index] == givenLabels[index] else {
-                var oneHot = [Float](repeating: 0, count: classCount)
-                oneHot[labels[index]] = 1
-                return oneHot
-            }
+            guard labels[index] == givenLabels[index] else { return oneHotRow(of: index) }
             return votes[index]
         }
     }
@@ -72,15 +68,18 @@ public struct ExpressionDataset: Sendable {
             guard let rows = targetDistributions(of: indices) else { return nil }
             own = rows
         } else {
-            own = indices.map { index in
-                var oneHot = [Float](repeating: 0, count: classCount)
-                oneHot[labels[index]] = 1
-                return oneHot
-            }
+            own = indices.map(oneHotRow)
         }
         return zip(indices, own).map { index, ownRow in
             zip(teacher[index], ownRow).map { teacherWeight * $0 + (1 - teacherWeight) * $1 }
         }
+    }
+
+    /// A row of `classCount` zeros with a one at sample `index`'s current label.
+    private func oneHotRow(of index: Int) -> [Float] {
+        var row = [Float](repeating: 0, count: classCount)
+        row[labels[index]] = 1
+        return row
     }
 
     /// Why `targetDistributions` cannot stand for this dataset's labels (nil: it can): it has no votes, or

@@ -245,8 +245,10 @@ struct TrainCommand: ParsableCommand {
                 }
             }
         }
+        // The data record the run was started with (nil: a new run, or one started before records were written).
+        let savedRecord = resume ? try RunDataRecord.read(from: runDirectory) : nil
         if resume {
-            if let saved = try RunDataRecord.read(from: runDirectory) {
+            if let saved = savedRecord {
                 let differences = saved.differences(from: dataRecord)
                 guard differences.isEmpty else {
                     throw ValidationError("--resume: \(runPath) was started with other data options (its \(RunDataRecord.fileName)); "
@@ -269,7 +271,7 @@ struct TrainCommand: ParsableCommand {
         if let distillFrom {
             let teacher = try TeacherPredictions.read(URL(fileURLWithPath: distillFrom), classNames: train.classNames)
             train.teacherDistributions = try teacher.distributions(for: train)
-            if resume, let savedDigest = try RunDataRecord.read(from: runDirectory)?.distillFromDigest, savedDigest != teacher.digest {
+            if let savedDigest = savedRecord?.distillFromDigest, savedDigest != teacher.digest {
                 throw ValidationError("--distill-from \(distillFrom): the file has changed since the run started (hash \(teacher.digest), "
                                       + "the run's \(savedDigest)); resume with the same predictions")
             }
