@@ -14,7 +14,7 @@ swift build -c release --product scn >/dev/null
 scn=.build/release/scn
 source Benchmarks/train_and_test.sh
 start=$((epochs * 5 / 8))
-baseline=$out/ferplus$epochs-noise$noise$([ "$seed" = 1 ] || echo "-seed$seed")-baseline
+baseline=$out/ferplus$epochs-noise$noise$(seed_suffix $seed)-baseline
 run=$baseline-average$decay
 fork=()
 [ -f "$run/last.safetensors" ] || [ ! -f "$baseline/epoch-$start.safetensors" ] || fork=(--fork "$baseline/epoch-$start.safetensors")

@@ -3,8 +3,8 @@
 # with vote targets and affine-flip-erase (as augmentation_study.sh's best run), each image's target mixing in
 # WEIGHT of a teacher ensemble's probabilities for it (`scn train --distill-from`). The teacher's predictions
 # for the training images (`scn predict --json` with VIEWS, softened to TEMPERATURE) are made once, into
-# RUN-teacher.jsonl, with the teacher's checkpoints listed in RUN-teacher-checkpoints.txt. Resumable: run it again.
-# Resumable (with STOP_AFTER=EPOCH it stops after that epoch, as resolution_study.sh).
+# RUN-teacher.jsonl, with the teacher's checkpoints listed in RUN-teacher-checkpoints.txt. Resumable: run it
+# again (with STOP_AFTER=EPOCH it stops after that epoch, as resolution_study.sh).
 # Usage: [WEIGHT=W] [TEMPERATURE=T] [VIEWS=V] [INPUT=I] [SEED=S] [AVERAGE=DECAY] Benchmarks/distillation_study.sh DATA_ROOT OUT_DIR EPOCHS TEACHER_CHECKPOINT...
 #   WEIGHT: the teacher's share of each target (0.5); TEMPERATURE: p^(1/T), normalized (1: as predicted);
 #   VIEWS: the teacher's test-time views, one, mirror (default) or ten; INPUT: the student's input size (48);
@@ -27,7 +27,7 @@ esac
 swift build -c release --product scn >/dev/null
 scn=.build/release/scn
 source Benchmarks/train_and_test.sh
-run=$out/ferplus$epochs$([ "$input" = 48 ] || echo "-input$input")-affine-flip-erase-votes-distill$weight-T$temperature-$views$([ "$seed" = 1 ] || echo "-seed$seed")-baseline
+run=$out/ferplus$epochs$([ "$input" = 48 ] || echo "-input$input")-affine-flip-erase-votes-distill$weight-T$temperature-$views$(seed_suffix $seed)-baseline
 teacher=$run-teacher.jsonl
 if [ ! -f "$teacher" ]; then
     mkdir -p "$out"

@@ -21,7 +21,7 @@ scn=.build/release/scn
 source Benchmarks/train_and_test.sh
 common=$(ferplus_common_options $epochs $seed $noise)
 variant=$(scn_variant_options $epochs)
-name=ferplus$epochs-noise$noise$([ "$seed" = 1 ] || echo "-seed$seed")
+name=ferplus$epochs-noise$noise$(seed_suffix $seed)
 for method in ${METHODS:-baseline scn-official}; do
     run=$out/$name-$method
     options=$([ $method = baseline ] && echo "--method baseline" || echo "$variant")

@@ -21,7 +21,7 @@ swift build -c release --product scn >/dev/null
 scn=.build/release/scn
 source Benchmarks/train_and_test.sh
 start=$((epochs * 5 / 8))
-name=ferplus$epochs-noise$noise$([ "$seed" = 1 ] || echo "-seed$seed")-scn-official
+name=ferplus$epochs-noise$noise$(seed_suffix $seed)-scn-official
 shared=$out/$name/epoch-$start.safetensors
 if [ ! -f "$shared" ]; then
     prefix=$out/$name-prefix

@@ -16,7 +16,7 @@ augmentation=${AUGMENTATION:-crop-flip}; targets=${TARGETS:-labels}; seed=${SEED
 swift build -c release --product scn >/dev/null
 scn=.build/release/scn
 source Benchmarks/train_and_test.sh
-run=$out/ferplus$epochs-input$input-$stem$([ "$augmentation" = crop-flip ] || echo "-$augmentation")$([ "$targets" = labels ] || echo "-$targets")$([ "$seed" = 1 ] || echo "-seed$seed")-baseline
+run=$out/ferplus$epochs-input$input-$stem$([ "$augmentation" = crop-flip ] || echo "-$augmentation")$([ "$targets" = labels ] || echo "-$targets")$(seed_suffix $seed)-baseline
 train_and_test $run ferplus $data $(ferplus_common_options $epochs $seed 0 $augmentation $input) --method baseline \
     --stem $stem --targets $targets $(weight_average_options $epochs)
 python3 Benchmarks/summarize_runs.py $run

@@ -30,6 +30,12 @@ train_and_test() {
     done
 }
 
+# seed_suffix SEED: the run-name suffix of a seed, "-seedSEED", empty for seed 1 (the runs of docs/RESULTS.md
+# keep their names).
+seed_suffix() {
+    [ "$1" = 1 ] || echo "-seed$1"
+}
+
 # The options of the FERPlus noise comparison (docs/RESULTS.md section 1), shared by the scripts beside it.
 # ferplus_common_options EPOCHS SEED NOISE [AUGMENTATION] [INPUT]: the training options both methods use (NOISE 0:
 # clean labels; AUGMENTATION crop-flip and INPUT 48 unless given).

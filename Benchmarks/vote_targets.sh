@@ -13,7 +13,7 @@ data=$1; out=$2; epochs=${3:-8}; seed=${4:-1}
 swift build -c release --product scn >/dev/null
 scn=.build/release/scn
 source Benchmarks/train_and_test.sh
-suffix=$([ "$seed" = 1 ] || echo "-seed$seed")
+suffix=$(seed_suffix $seed)
 run=$out/ferplus$epochs-votes$suffix-baseline
 train_and_test $run ferplus $data $(ferplus_common_options $epochs $seed 0) --method baseline --targets votes \
     $(weight_average_options $epochs)
