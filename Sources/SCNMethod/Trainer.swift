@@ -53,6 +53,9 @@ public struct EpochMetrics: Codable, Sendable {
     public var seconds: Double
     public var imagesPerSecond: Double
     public var loaderImagesPerSecond: Double
+    /// The epoch's training input size in pixels a side (`TrainingConfiguration.trainingInputSize(atEpoch:)`);
+    /// nil in metrics written before progressive resizing.
+    public var inputSize: Int?
 }
 
 /// Trains an SCN model (or the plain cross-entropy baseline) on an in-memory dataset, with seeded,
@@ -92,7 +95,8 @@ public final class Trainer {
     public var onEpoch: ((EpochMetrics) -> Void)?
 
     private let schedule: LearningRateSchedule
-    private let loader: BatchLoader
+    /// The training batches at each input size used so far (one without progressive resizing).
+    private var loaders: [Int: BatchLoader] = [:]
     /// The last relabel proposal per sample: label, epoch, consecutive epochs proposed.
     private var proposals: [Int: (label: Int, epoch: Int, streak: Int)] = [:]
 
@@ -117,10 +121,17 @@ public final class Trainer {
             optimizer = Adam.adamW(parameters, learningRate: configuration.learningRate, weightDecay: configuration.weightDecay)
         }
         schedule = configuration.learningRateSchedule()
-        let channels = store.images.first?.channels ?? 3
-        loader = BatchLoader(store: store, batchSize: configuration.batchSize,
-                             transforms: configuration.trainingTransforms(channels: channels), seed: configuration.seed,
-                             dropsLastPartialBatch: true)
+    }
+
+    /// The training batches at `size` pixels a side, made at the first epoch that needs them (the same seed
+    /// at every size, so the sample order and augmentation draws do not depend on the size).
+    private func loader(size: Int) -> BatchLoader {
+        if let loader = loaders[size] { return loader }
+        let loader = BatchLoader(store: trainStore, batchSize: configuration.batchSize,
+                                 transforms: configuration.trainingTransforms(channels: 3, size: size), seed: configuration.seed,
+                                 dropsLastPartialBatch: true)
+        loaders[size] = loader
+        return loader
     }
 
     /// Trains one epoch and returns its figures (validation included when there is a validation set).
@@ -140,6 +151,8 @@ public final class Trainer {
         if let decay = c.weightAverageDecay, weightAverage == nil, epoch >= c.weightAverageStartEpoch { startWeightAverage(decay: decay) }
         model.train()
         let start = DispatchTime.now().uptimeNanoseconds
+        let inputSize = c.trainingInputSize(atEpoch: epoch)
+        let loader = loader(size: inputSize)
         let loaderBefore = loader.preparationStatistics
         let wrongAtStart = wrongLabelCount()
         var lossSum = 0.0, wceSum = 0.0, rrSum = 0.0, correct = 0, seen = 0, batches = 0, activeBatches = 0
@@ -265,7 +278,8 @@ public final class Trainer {
             loaderImagesPerSecond: { () -> Double in
                 let now = loader.preparationStatistics
                 return now.images > loaderBefore.images ? Double(now.images - loaderBefore.images) / (now.seconds - loaderBefore.seconds) : 0
-            }())
+            }(),
+            inputSize: inputSize)
         if let validation {
             let report = evaluate(validation.dataset, store: validation.store).report
             metrics.validationAccuracy = report.accuracy
@@ -372,7 +386,8 @@ public final class Trainer {
     /// One line per epoch for the console.
     public func summaryLine(_ m: EpochMetrics) -> String {
         var parts = [String(format: "epoch %d/%d", m.epoch, configuration.epochs), String(format: "loss %.4f", m.loss),
-                     String(format: "train %.2f%%", 100 * m.trainAccuracy)]
+                     String(format: "train %.2f%%", 100 * m.trainAccuracy)
+                     + (configuration.startInputSize != nil ? m.inputSize.map { " at \($0)x\($0)" } ?? "" : "")]
         if let v = m.validationAccuracy {
             parts.append(String(format: "val %.2f%%", 100 * v)
                          + (m.validationAccuracyOfTrainedWeights.map { String(format: " (averaged; trained weights %.2f%%)", 100 * $0) } ?? ""))

@@ -42,6 +42,12 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     public var stem: ResNet.Stem = .imageNet
     public var width = 64
     public var inputSize = 48
+    /// Progressive resizing (not in the paper): the training input size of the first epoch, in pixels a side; it
+    /// grows linearly, in steps of 16 pixels, to `inputSize` at `inputRampEndEpoch` (`trainingInputSize(atEpoch:)`).
+    /// Validation and evaluation always use `inputSize`. nil: every epoch at `inputSize`.
+    public var startInputSize: Int?
+    /// With `startInputSize`: the first epoch (0-based) trained at `inputSize`.
+    public var inputRampEndEpoch = 0
     // Optimization.
     public var epochs = 40
     public var batchSize = 64
@@ -97,7 +103,7 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     public static var keys: [String] { CodingKeys.allCases.map(\.stringValue) }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case method, targets, distillationWeight, depth, stem, width, inputSize, epochs, batchSize, optimizer, learningRate, momentum, weightDecay, schedule, milestones, decay, warmupEpochs, augmentation, beta, margin, learnsMargin, relabelThreshold, gamma, relabelStartEpoch, relabelStopEpoch, relabelScope, relabelProbabilities, lossForm, alphaScaling, baselineWarmupEpochs, relabelConfidence, relabelPatience, importanceInput, weightAverageDecay, weightAverageStartEpoch, seed, precision
+        case method, targets, distillationWeight, depth, stem, width, inputSize, startInputSize, inputRampEndEpoch, epochs, batchSize, optimizer, learningRate, momentum, weightDecay, schedule, milestones, decay, warmupEpochs, augmentation, beta, margin, learnsMargin, relabelThreshold, gamma, relabelStartEpoch, relabelStopEpoch, relabelScope, relabelProbabilities, lossForm, alphaScaling, baselineWarmupEpochs, relabelConfidence, relabelPatience, importanceInput, weightAverageDecay, weightAverageStartEpoch, seed, precision
     }
 
     /// Decodes a configuration; keys a file does not have (one written by an earlier version) keep
@@ -111,6 +117,8 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
         stem = try container.decodeIfPresent(type(of: stem), forKey: .stem) ?? stem
         width = try container.decodeIfPresent(type(of: width), forKey: .width) ?? width
         inputSize = try container.decodeIfPresent(type(of: inputSize), forKey: .inputSize) ?? inputSize
+        startInputSize = try container.decodeIfPresent(Int.self, forKey: .startInputSize)
+        inputRampEndEpoch = try container.decodeIfPresent(type(of: inputRampEndEpoch), forKey: .inputRampEndEpoch) ?? inputRampEndEpoch
         epochs = try container.decodeIfPresent(type(of: epochs), forKey: .epochs) ?? epochs
         batchSize = try container.decodeIfPresent(type(of: batchSize), forKey: .batchSize) ?? batchSize
         optimizer = try container.decodeIfPresent(type(of: optimizer), forKey: .optimizer) ?? optimizer
@@ -175,14 +183,23 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
         return warmupEpochs > 0 ? AnySchedule(LinearWarmup(AnySchedule(base), warmupEpochs: warmupEpochs)) : base
     }
 
-    /// Training-time image steps.
-    public func trainingTransforms(channels: Int) -> [ImageTransform] {
+    /// The training input size of `epoch` (0-based), in pixels a side: `inputSize`, or with `startInputSize`,
+    /// `startInputSize + (inputSize - startInputSize) * epoch / inputRampEndEpoch` rounded down to a step of 16
+    /// pixels before `inputRampEndEpoch` (48 to 96 over 24 epochs: 48, 64, 80 for 8 epochs each, then 96).
+    public func trainingInputSize(atEpoch epoch: Int) -> Int {
+        guard let start = startInputSize, epoch < inputRampEndEpoch else { return inputSize }
+        return start + (inputSize - start) * epoch / inputRampEndEpoch / 16 * 16
+    }
+
+    /// Training-time image steps, resizing to `size` pixels a side (default `inputSize`).
+    public func trainingTransforms(channels: Int, size: Int? = nil) -> [ImageTransform] {
         let (mean, std) = normalization(channels)
-        let resize = ImageTransform.resize(width: inputSize, height: inputSize)
+        let size = size ?? inputSize
+        let resize = ImageTransform.resize(width: size, height: size)
         switch augmentation {
         case .none: return [resize, .normalize(mean: mean, std: std)]
         case .cropFlip:
-            return [resize, .randomCrop(size: inputSize, padding: max(1, inputSize / 8)), .horizontalFlip(p: 0.5),
+            return [resize, .randomCrop(size: size, padding: max(1, size / 8)), .horizontalFlip(p: 0.5),
                     .normalize(mean: mean, std: std)]
         case .official:
             return [resize, .flipOrGaussianNoise(p: 0.5, standardDeviation: Float(30).squareRoot()), .normalize(mean: mean, std: std),

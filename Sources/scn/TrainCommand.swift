@@ -67,6 +67,11 @@ struct TrainCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Distillation: the teacher's share of each target, in [0, 1] (default 0.5).", valueName: "w"))
     var distillWeight: Float?
     @Option(help: "Input size in pixels (images are resized).") var input: Int?
+    @Option(help: ArgumentHelp("Progressive resizing: the first epoch's training input size; it grows in steps of 16 pixels to --input "
+                               + "at epoch --input-ramp-end (validation and evaluation always at --input).", valueName: "pixels"))
+    var startInput: Int?
+    @Option(help: ArgumentHelp("Progressive resizing: the first epoch (0-based) trained at --input (default: half the epochs).", valueName: "epoch"))
+    var inputRampEnd: Int?
     @Option(help: "Epochs.") var epochs: Int?
     @Option(help: "Batch size.") var batchSize: Int?
     @Option(help: "Optimizer: sgd, adam or adamw.") var optimizer: TrainingConfiguration.OptimizerKind?
@@ -130,6 +135,11 @@ struct TrainCommand: ParsableCommand {
         if let stem { c.stem = stem }
         if let width { c.width = width }
         if let input { c.inputSize = input }
+        if let startInput { c.startInputSize = startInput }
+        if let inputRampEnd {
+            guard c.startInputSize != nil else { throw ValidationError("--input-ramp-end: give the first epoch's input size with --start-input") }
+            c.inputRampEndEpoch = inputRampEnd
+        }
         if let epochs { c.epochs = epochs }
         if let stopAfter, stopAfter < 1 { throw ValidationError("--stop-after \(stopAfter): expected an epoch of at least 1") }
         if let batchSize { c.batchSize = batchSize }
@@ -184,6 +194,15 @@ struct TrainCommand: ParsableCommand {
         guard [18, 34].contains(c.depth) else { throw ValidationError("--depth must be 18 or 34") }
         guard c.epochs >= 1, c.batchSize >= 2, c.inputSize >= 8 else {
             throw ValidationError("--epochs must be at least 1, --batch-size at least 2, --input at least 8")
+        }
+        if let start = c.startInputSize {
+            if c.inputRampEndEpoch == 0 { c.inputRampEndEpoch = max(1, c.epochs / 2) }
+            guard (8...c.inputSize).contains(start) else {
+                throw ValidationError("--start-input \(start): expected a size from 8 to --input (\(c.inputSize))")
+            }
+            guard (1...c.epochs).contains(c.inputRampEndEpoch) else {
+                throw ValidationError("--input-ramp-end \(c.inputRampEndEpoch): expected an epoch from 1 to --epochs (\(c.epochs))")
+            }
         }
         guard c.beta > 0 && c.beta < 1 else { throw ValidationError("--beta must be between 0 and 1") }
         if let stop = c.relabelStopEpoch, stop <= c.relabelStartEpoch {
@@ -322,7 +341,8 @@ struct TrainCommand: ParsableCommand {
         let trainer = Trainer(configuration: configuration, dataset: train, store: trainStore,
                               validation: (validationSet, validationStore))
         print("\(configuration.method == .scn ? "SCN" : "baseline"), ResNet-\(configuration.depth) (\(trainer.model.parameterCount) parameters), "
-              + "\(configuration.epochs) epochs, batch \(configuration.batchSize), input \(configuration.inputSize), "
+              + "\(configuration.epochs) epochs, batch \(configuration.batchSize), input \(configuration.inputSize)"
+              + (configuration.startInputSize.map { " (from \($0), reached at epoch \(configuration.inputRampEndEpoch + 1))" } ?? "") + ", "
               + (configuration.targets == .votes ? "vote targets, " : "")
               + (configuration.weightAverageDecay.map { "weight average \($0) from epoch \(configuration.weightAverageStartEpoch + 1)\(fork == nil ? "" : " or the fork"), " } ?? "")
               + "run \(runDirectory.path)")

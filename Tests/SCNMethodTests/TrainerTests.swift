@@ -124,6 +124,35 @@ final class TrainerTests: XCTestCase {
         }
     }
 
+    /// Progressive resizing: the input size grows in steps of 16 pixels to the full size at the ramp's end
+    /// epoch; each epoch trains at its size (recorded in the metrics), and such a run resumes exactly.
+    func testProgressiveResizingGrowsTheInputAndResumesBitIdentically() throws {
+        var ramp = TrainingConfiguration()
+        ramp.inputSize = 96
+        XCTAssertEqual((0..<26).map(ramp.trainingInputSize(atEpoch:)), [Int](repeating: 96, count: 26), "no ramp: every epoch at the input size")
+        ramp.startInputSize = 48
+        ramp.inputRampEndEpoch = 24
+        XCTAssertEqual((0..<26).map(ramp.trainingInputSize(atEpoch:)),
+                       [Int](repeating: 48, count: 8) + [Int](repeating: 64, count: 8) + [Int](repeating: 80, count: 8) + [96, 96])
+        let decoded = try JSONDecoder().decode(TrainingConfiguration.self, from: JSONEncoder().encode(ramp))
+        XCTAssertEqual(decoded, ramp, "the ramp is saved with the run's configuration")
+
+        var c = Self.configuration(epochs: 3)
+        c.inputSize = 40
+        c.startInputSize = 8
+        c.inputRampEndEpoch = 2
+        let (train, store) = Self.syntheticData(count: 64, seed: 6)
+        let trainer = quietTrainer(c, train, store, validation: (train, store))
+        var lines: [String] = []
+        trainer.log = { lines.append($0) }
+        try trainer.run(in: try temporaryDirectory())
+        XCTAssertEqual(trainer.history.map(\.inputSize), [8, 24, 40])
+        XCTAssertTrue(lines.contains { $0.contains("at 24x24") }, "the epoch line names the size: \(lines)")
+        // Each size's batches are the images at that size: the step count per epoch is the same.
+        XCTAssertEqual(Set(trainer.history.map { Int(($0.imagesPerSecond * $0.seconds).rounded()) }).count, 1)
+        try checkResumeIsBitIdentical(c)
+    }
+
     /// Trains `configuration` whole and, separately, for 2 epochs then resumed to its end; the weights,
     /// labels and metrics lines must match bit for bit.
     private func checkResumeIsBitIdentical(_ configuration: TrainingConfiguration, file: StaticString = #filePath,

@@ -320,15 +320,26 @@ final class CommandLineTests: XCTestCase {
         let noAverage = try scn(["train"] + options + ["--weight-average", "1"])
         XCTAssertNotEqual(noAverage.status, 0)
         XCTAssertTrue(noAverage.output.contains("--weight-average 1.0: expected a decay in 0..<1"), noAverage.output)
+        let largeStart = try scn(["train"] + options + ["--start-input", "32"])
+        XCTAssertNotEqual(largeStart.status, 0)
+        XCTAssertTrue(largeStart.output.contains("--start-input 32: expected a size from 8 to --input (16)"), largeStart.output)
+        let rampAlone = try scn(["train"] + options + ["--input-ramp-end", "1"])
+        XCTAssertNotEqual(rampAlone.status, 0)
+        XCTAssertTrue(rampAlone.output.contains("--input-ramp-end: give the first epoch's input size with --start-input"), rampAlone.output)
+        let lateRamp = try scn(["train"] + options + ["--start-input", "8", "--input-ramp-end", "2"])
+        XCTAssertNotEqual(lateRamp.status, 0)
+        XCTAssertTrue(lateRamp.output.contains("--input-ramp-end 2: expected an epoch from 1 to --epochs (1)"), lateRamp.output)
 
         // A setting that is nil by default (left out of configuration.json) is still a known key.
-        try Data(#"{"relabelStopEpoch": 12, "relabelStartEpoch": 3, "weightAverageDecay": 0.5}"#.utf8).write(to: file)
+        try Data(#"{"relabelStopEpoch": 12, "relabelStartEpoch": 3, "weightAverageDecay": 0.5, "startInputSize": 8}"#.utf8).write(to: file)
         let configured = try scn(["train"] + options + ["--config", file.path])
         XCTAssertEqual(configured.status, 0, configured.output)
         let saved = try JSONSerialization.jsonObject(with: Data(contentsOf: run.appendingPathComponent("configuration.json"))) as? [String: Any]
         XCTAssertEqual(saved?["relabelStopEpoch"] as? Int, 12)
         XCTAssertEqual(saved?["relabelStartEpoch"] as? Int, 3)
         XCTAssertEqual(saved?["weightAverageDecay"] as? Double, 0.5)
+        XCTAssertEqual(saved?["startInputSize"] as? Int, 8)
+        XCTAssertEqual(saved?["inputRampEndEpoch"] as? Int, 1, "the ramp ends at half the epochs by default (at least 1)")
         let line = try String(contentsOf: run.appendingPathComponent("metrics.jsonl"), encoding: .utf8)
         XCTAssertTrue(line.contains("validationAccuracyOfTrainedWeights"), "the average is validated beside the weights: \(line)")
     }
