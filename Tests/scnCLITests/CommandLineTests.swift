@@ -33,6 +33,13 @@ final class CommandLineTests: XCTestCase {
         return (process.terminationStatus, String(decoding: data, as: UTF8.self))
     }
 
+    /// Runs `scn` with `arguments` and checks that it fails with a message containing `message`.
+    func assertFails(_ arguments: [String], saying message: String, file: StaticString = #filePath, line: UInt = #line) throws {
+        let result = try scn(arguments)
+        XCTAssertNotEqual(result.status, 0, "\(arguments) succeeded", file: file, line: line)
+        XCTAssertTrue(result.output.contains(message), "expected '\(message)' in: \(result.output)", file: file, line: line)
+    }
+
     /// A folder dataset of drawn faces: `classes` class folders of `perClass` 16x16 PNGs.
     func faceFolder(_ name: String, classes: Int, perClass: Int) throws -> URL {
         let folder = scratch.appendingPathComponent(name)
@@ -56,12 +63,8 @@ final class CommandLineTests: XCTestCase {
     }
 
     func testUnknownOptionAndMissingData() throws {
-        let unknown = try scn(["train", "--data", scratch.path, "--run", scratch.path, "--bogus"])
-        XCTAssertNotEqual(unknown.status, 0)
-        XCTAssertTrue(unknown.output.contains("Unknown option '--bogus'"), unknown.output)
-        let missing = try scn(["train", "--dataset", "ferplus", "--data", "/no/such/folder", "--run", scratch.path])
-        XCTAssertNotEqual(missing.status, 0)
-        XCTAssertTrue(missing.output.contains("--data /no/such/folder: no such folder"), missing.output)
+        try assertFails(["train", "--data", scratch.path, "--run", scratch.path, "--bogus"], saying: "Unknown option '--bogus'")
+        try assertFails(["train", "--dataset", "ferplus", "--data", "/no/such/folder", "--run", scratch.path], saying: "--data /no/such/folder: no such folder")
     }
 
     func testForeignCheckpointAndNonImage() throws {
@@ -70,14 +73,10 @@ final class CommandLineTests: XCTestCase {
         let foreign = scratch.appendingPathComponent("foreign.safetensors")
         try writer.write(to: foreign)
         let faces = try faceFolder("faces", classes: 2, perClass: 2)
-        let eval = try scn(["eval", "--checkpoint", foreign.path, "--dataset", "folder", "--data", faces.path, "--split", "train"])
-        XCTAssertNotEqual(eval.status, 0)
-        XCTAssertTrue(eval.output.contains("not an SCN checkpoint"), eval.output)
+        try assertFails(["eval", "--checkpoint", foreign.path, "--dataset", "folder", "--data", faces.path, "--split", "train"], saying: "not an SCN checkpoint")
         let truncated = scratch.appendingPathComponent("truncated.safetensors")
         try Data([1, 2, 3]).write(to: truncated)
-        let bad = try scn(["predict", "--checkpoint", truncated.path, faces.path])
-        XCTAssertNotEqual(bad.status, 0)
-        XCTAssertTrue(bad.output.contains("truncated"), bad.output)
+        try assertFails(["predict", "--checkpoint", truncated.path, faces.path], saying: "truncated")
     }
 
     func testStopAfterThenResume() throws {
@@ -86,9 +85,7 @@ final class CommandLineTests: XCTestCase {
         let options = ["--dataset", "folder", "--data", faces.path, "--run", run.path, "--epochs", "2", "--width", "4",
                        "--stem", "small", "--input", "16", "--batch-size", "4", "--validation-fraction", "0.25"]
         let epochLines = { try String(contentsOf: run.appendingPathComponent("metrics.jsonl"), encoding: .utf8).split(separator: "\n").count }
-        let invalid = try scn(["train"] + options + ["--stop-after", "0"])
-        XCTAssertNotEqual(invalid.status, 0)
-        XCTAssertTrue(invalid.output.contains("--stop-after 0: expected an epoch of at least 1"), invalid.output)
+        try assertFails(["train"] + options + ["--stop-after", "0"], saying: "--stop-after 0: expected an epoch of at least 1")
         let first = try scn(["train"] + options + ["--stop-after", "1"])
         XCTAssertEqual(first.status, 0, first.output)
         XCTAssertTrue(first.output.contains("stopped after epoch 1 of 2; continue with --resume"), first.output)
@@ -103,9 +100,7 @@ final class CommandLineTests: XCTestCase {
         let faces = try faceFolder("faces", classes: 2, perClass: 4)
         let run = scratch.appendingPathComponent("source-run"), forked = scratch.appendingPathComponent("forked-run")
         let (data, model) = tinyRunOptions(faces)
-        let badList = try scn(["train"] + data + model + ["--run", run.path, "--keep-checkpoints", "1,x"])
-        XCTAssertNotEqual(badList.status, 0)
-        XCTAssertTrue(badList.output.contains("--keep-checkpoints '1,x': expected comma-separated epochs"), badList.output)
+        try assertFails(["train"] + data + model + ["--run", run.path, "--keep-checkpoints", "1,x"], saying: "--keep-checkpoints '1,x': expected comma-separated epochs")
         let unvoted = try scn(["train"] + data + model + ["--run", run.path, "--targets", "votes"])
         XCTAssertNotEqual(unvoted.status, 0)
         XCTAssertTrue(unvoted.output.contains("--targets votes: ") && unvoted.output.contains("has no annotator votes (FERPlus has)"), unvoted.output)
@@ -114,15 +109,9 @@ final class CommandLineTests: XCTestCase {
         let kept = run.appendingPathComponent("epoch-1.safetensors").path
         XCTAssertTrue(FileManager.default.fileExists(atPath: kept))
 
-        let otherSeed = try scn(["train"] + data + ["--run", forked.path, "--fork", kept, "--seed", "9"])
-        XCTAssertNotEqual(otherSeed.status, 0)
-        XCTAssertTrue(otherSeed.output.contains("--fork: the seed decides the injected noise"), otherSeed.output)
-        let otherWidth = try scn(["train"] + data + ["--run", forked.path, "--fork", kept, "--width", "8"])
-        XCTAssertNotEqual(otherWidth.status, 0)
-        XCTAssertTrue(otherWidth.output.contains("a fork must keep the checkpoint's width (4, not 8)"), otherWidth.output)
-        let otherLabels = try scn(["train", "--dataset", "folder", "--data", faces.path, "--run", forked.path, "--fork", kept])
-        XCTAssertNotEqual(otherLabels.status, 0)
-        XCTAssertTrue(otherLabels.output.contains("--validation-fraction: the run has 0.25, this command 0.1"), otherLabels.output)
+        try assertFails(["train"] + data + ["--run", forked.path, "--fork", kept, "--seed", "9"], saying: "--fork: the seed decides the injected noise")
+        try assertFails(["train"] + data + ["--run", forked.path, "--fork", kept, "--width", "8"], saying: "a fork must keep the checkpoint's width (4, not 8)")
+        try assertFails(["train", "--dataset", "folder", "--data", faces.path, "--run", forked.path, "--fork", kept], saying: "--validation-fraction: the run has 0.25, this command 0.1")
 
         // The model options come from the checkpoint; the relabeling rule, the epoch count and the weight average change.
         let fork = try scn(["train"] + data + ["--run", forked.path, "--fork", kept, "--relabel-confidence", "0.99", "--epochs", "3",
@@ -195,19 +184,13 @@ final class CommandLineTests: XCTestCase {
         let predictions = scratch.appendingPathComponent("teacher.jsonl")
         try predicted.output.write(to: predictions, atomically: true, encoding: .utf8)
 
-        let weightAlone = try scn(["train"] + data + model + ["--run", student.path, "--distill-weight", "0.5"])
-        XCTAssertNotEqual(weightAlone.status, 0)
-        XCTAssertTrue(weightAlone.output.contains("--distill-weight: give the teacher's predictions with --distill-from"), weightAlone.output)
-        let badWeight = try scn(["train"] + data + model + ["--run", student.path, "--distill-from", predictions.path, "--distill-weight", "2"])
-        XCTAssertNotEqual(badWeight.status, 0)
-        XCTAssertTrue(badWeight.output.contains("--distill-weight 2.0: expected a share in [0, 1]"), badWeight.output)
+        try assertFails(["train"] + data + model + ["--run", student.path, "--distill-weight", "0.5"], saying: "--distill-weight: give the teacher's predictions with --distill-from")
+        try assertFails(["train"] + data + model + ["--run", student.path, "--distill-from", predictions.path, "--distill-weight", "2"], saying: "--distill-weight 2.0: expected a share in [0, 1]")
         let lines = predicted.output.split(separator: "\n")
         XCTAssertEqual(lines.count, 8)
         let partial = scratch.appendingPathComponent("partial.jsonl")
         try (lines.dropFirst().joined(separator: "\n") + "\n").write(to: partial, atomically: true, encoding: .utf8)
-        let incomplete = try scn(["train"] + data + model + ["--run", student.path, "--distill-from", partial.path])
-        XCTAssertNotEqual(incomplete.status, 0)
-        XCTAssertTrue(incomplete.output.contains("\(partial.path): has no prediction for 1 of the"), incomplete.output)
+        try assertFails(["train"] + data + model + ["--run", student.path, "--distill-from", partial.path], saying: "\(partial.path): has no prediction for 1 of the")
 
         let options = data + model + ["--run", student.path, "--epochs", "2", "--distill-from", predictions.path]
         let first = try scn(["train"] + options + ["--distill-weight", "0.7", "--stop-after", "1"])
@@ -220,14 +203,10 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(record?["distillFrom"] as? String, predictions.path)
         XCTAssertNotNil(record?["distillFromDigest"] as? String)
 
-        let withoutTeacher = try scn(["train"] + data + model + ["--run", student.path, "--resume"])
-        XCTAssertNotEqual(withoutTeacher.status, 0)
-        XCTAssertTrue(withoutTeacher.output.contains("--distill-from: the run has \(predictions.path), this command none"), withoutTeacher.output)
+        try assertFails(["train"] + data + model + ["--run", student.path, "--resume"], saying: "--distill-from: the run has \(predictions.path), this command none")
         let original = try Data(contentsOf: predictions)
         try (original + Data("\n".utf8)).write(to: predictions)
-        let changed = try scn(["train"] + options + ["--resume"])
-        XCTAssertNotEqual(changed.status, 0)
-        XCTAssertTrue(changed.output.contains("the file has changed since the run started"), changed.output)
+        try assertFails(["train"] + options + ["--resume"], saying: "the file has changed since the run started")
         try original.write(to: predictions)
         let resumed = try scn(["train"] + options + ["--resume"])
         XCTAssertEqual(resumed.status, 0, resumed.output)
@@ -279,17 +258,13 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(tenViews["mirror_average"] as? Bool, true)
         XCTAssertNotEqual(tenViews["temperature"] as? Double, temperature)
 
-        let inSample = try scn(["eval", "--checkpoint", checkpoint, "--split", "validation", "--calibrate"] + data)
-        XCTAssertNotEqual(inSample.status, 0)
-        XCTAssertTrue(inSample.output.contains("--calibrate fits its temperature on the validation split"), inSample.output)
+        try assertFails(["eval", "--checkpoint", checkpoint, "--split", "validation", "--calibrate"] + data, saying: "--calibrate fits its temperature on the validation split")
         let faces = try faceFolder("faces", classes: 7, perClass: 1)
         let noValidation = try scn(["eval", "--checkpoint", checkpoint, "--dataset", "folder", "--data", faces.path, "--split", "train",
                                     "--calibrate"])
         XCTAssertNotEqual(noValidation.status, 0)
         XCTAssertTrue(noValidation.output.contains("folder has no validation split to fit a temperature on"), noValidation.output)
-        let negative = try scn(["predict", "--checkpoint", checkpoint, "--temperature", "0", faces.path])
-        XCTAssertNotEqual(negative.status, 0)
-        XCTAssertTrue(negative.output.contains("--temperature 0.0: expected a positive number"), negative.output)
+        try assertFails(["predict", "--checkpoint", checkpoint, "--temperature", "0", faces.path], saying: "--temperature 0.0: expected a positive number")
 
         // A very high temperature flattens the probabilities to uniform; the predicted expression stays.
         func prediction(_ options: [String]) throws -> [String: Any] {
@@ -311,24 +286,12 @@ final class CommandLineTests: XCTestCase {
                        "--stem", "small", "--input", "16", "--batch-size", "4", "--validation-fraction", "0.25"]
         let file = scratch.appendingPathComponent("configuration.json")
         try Data(#"{"relabelStopEpoch": 12, "bogus": 1}"#.utf8).write(to: file)
-        let unknown = try scn(["train"] + options + ["--config", file.path])
-        XCTAssertNotEqual(unknown.status, 0)
-        XCTAssertTrue(unknown.output.contains("unknown key 'bogus'"), unknown.output)
-        let early = try scn(["train"] + options + ["--relabel-stop", "10"])
-        XCTAssertNotEqual(early.status, 0)
-        XCTAssertTrue(early.output.contains("--relabel-stop 10 is not after the relabeling start (10)"), early.output)
-        let noAverage = try scn(["train"] + options + ["--weight-average", "1"])
-        XCTAssertNotEqual(noAverage.status, 0)
-        XCTAssertTrue(noAverage.output.contains("--weight-average 1.0: expected a decay in 0..<1"), noAverage.output)
-        let largeStart = try scn(["train"] + options + ["--start-input", "32"])
-        XCTAssertNotEqual(largeStart.status, 0)
-        XCTAssertTrue(largeStart.output.contains("--start-input 32: expected a size from 8 to --input (16)"), largeStart.output)
-        let rampAlone = try scn(["train"] + options + ["--input-ramp-end", "1"])
-        XCTAssertNotEqual(rampAlone.status, 0)
-        XCTAssertTrue(rampAlone.output.contains("--input-ramp-end: give the first epoch's input size with --start-input"), rampAlone.output)
-        let lateRamp = try scn(["train"] + options + ["--start-input", "8", "--input-ramp-end", "2"])
-        XCTAssertNotEqual(lateRamp.status, 0)
-        XCTAssertTrue(lateRamp.output.contains("--input-ramp-end 2: expected an epoch from 1 to --epochs (1)"), lateRamp.output)
+        try assertFails(["train"] + options + ["--config", file.path], saying: "unknown key 'bogus'")
+        try assertFails(["train"] + options + ["--relabel-stop", "10"], saying: "--relabel-stop 10 is not after the relabeling start (10)")
+        try assertFails(["train"] + options + ["--weight-average", "1"], saying: "--weight-average 1.0: expected a decay in 0..<1")
+        try assertFails(["train"] + options + ["--start-input", "32"], saying: "--start-input 32: expected a size from 8 to --input (16)")
+        try assertFails(["train"] + options + ["--input-ramp-end", "1"], saying: "--input-ramp-end: give the first epoch's input size with --start-input")
+        try assertFails(["train"] + options + ["--start-input", "8", "--input-ramp-end", "2"], saying: "--input-ramp-end 2: expected an epoch from 1 to --epochs (1)")
 
         // A setting that is nil by default (left out of configuration.json) is still a known key.
         try Data(#"{"relabelStopEpoch": 12, "relabelStartEpoch": 3, "weightAverageDecay": 0.5, "startInputSize": 8}"#.utf8).write(to: file)
@@ -352,9 +315,7 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(trained.status, 0, trained.output)
         let checkpoint = run.appendingPathComponent("last.safetensors").path
         // Continuing a finished run without --resume is refused.
-        let again = try scn(["train", "--dataset", "folder", "--data", faces.path, "--run", run.path])
-        XCTAssertNotEqual(again.status, 0)
-        XCTAssertTrue(again.output.contains("already holds a run; add --resume"), again.output)
+        try assertFails(["train", "--dataset", "folder", "--data", faces.path, "--run", run.path], saying: "already holds a run; add --resume")
         // The run records its data options, and resuming with other labels is refused by name.
         let record = try JSONSerialization.jsonObject(with: Data(contentsOf: run.appendingPathComponent("data.json"))) as? [String: Any]
         XCTAssertEqual(record?["dataset"] as? String, "folder")
@@ -388,9 +349,7 @@ final class CommandLineTests: XCTestCase {
         XCTAssertTrue(ensemblePrediction.output.contains("\"certainty\""), ensemblePrediction.output)
         // Three classes against a two-class model.
         let more = try faceFolder("more", classes: 3, perClass: 2)
-        let mismatch = try scn(["eval", "--checkpoint", checkpoint, "--dataset", "folder", "--data", more.path, "--split", "train"])
-        XCTAssertNotEqual(mismatch.status, 0)
-        XCTAssertTrue(mismatch.output.contains("the dataset has 3 classes"), mismatch.output)
+        try assertFails(["eval", "--checkpoint", checkpoint, "--dataset", "folder", "--data", more.path, "--split", "train"], saying: "the dataset has 3 classes")
         // An image that is not an image.
         let text = scratch.appendingPathComponent("notes.png")
         try "not a picture".write(to: text, atomically: true, encoding: .utf8)
@@ -462,9 +421,7 @@ final class CommandLineTests: XCTestCase {
             checkpoints.append(run.appendingPathComponent("last.safetensors").path)
         }
         // Resuming a fold's run as another fold is refused.
-        let otherFold = try scn(["train", "--run", scratch.appendingPathComponent("fold1").path, "--resume", "--fold", "2"] + options)
-        XCTAssertNotEqual(otherFold.status, 0)
-        XCTAssertTrue(otherFold.output.contains("--fold: the run has 1, this command 2"), otherFold.output)
+        try assertFails(["train", "--run", scratch.appendingPathComponent("fold1").path, "--resume", "--fold", "2"] + options, saying: "--fold: the run has 1, this command 2")
 
         let evaluated = try scn(["eval", "--dataset", "folder", "--data", faces.path, "--split", "train", "--json", "--out-of-fold"]
                                 + checkpoints.flatMap { ["--checkpoint", $0] })
@@ -495,12 +452,8 @@ final class CommandLineTests: XCTestCase {
                                "--out-of-fold", "--checkpoint", checkpoints[0]])
         XCTAssertNotEqual(oneFold.status, 0)
         XCTAssertTrue(oneFold.output.contains("out-of-fold outputs need all 2 folds' models; fold 2 missing"), oneFold.output)
-        let noFolds = try scn(["train", "--run", scratch.appendingPathComponent("bad").path, "--dataset", "folder", "--data", faces.path, "--fold", "1"])
-        XCTAssertNotEqual(noFolds.status, 0)
-        XCTAssertTrue(noFolds.output.contains("--folds and --fold go together"), noFolds.output)
-        let beyond = try scn(["train", "--run", scratch.appendingPathComponent("bad").path, "--fold", "3"] + options)
-        XCTAssertNotEqual(beyond.status, 0)
-        XCTAssertTrue(beyond.output.contains("--folds 2 --fold 3: fold 3 of 2: expected 1 to 2"), beyond.output)
+        try assertFails(["train", "--run", scratch.appendingPathComponent("bad").path, "--dataset", "folder", "--data", faces.path, "--fold", "1"], saying: "--folds and --fold go together")
+        try assertFails(["train", "--run", scratch.appendingPathComponent("bad").path, "--fold", "3"] + options, saying: "--folds 2 --fold 3: fold 3 of 2: expected 1 to 2")
         XCTAssertFalse(FileManager.default.fileExists(atPath: scratch.appendingPathComponent("bad").path), "nothing written")
     }
 }
