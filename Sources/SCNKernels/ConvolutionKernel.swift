@@ -49,6 +49,39 @@ public enum ConvolutionPrecision: String, Hashable, Sendable, CaseIterable {
     case float32
     /// bfloat16 inputs and weights (AVX-512 BF16 where the CPU has it), float32 results.
     case bfloat16
+
+    /// Whether oneDNN can convolve in this precision on this CPU: always for float32; for bfloat16 only
+    /// with AVX-512 (oneDNN 2.6 has no bf16 convolution for AVX2-only CPUs such as AMD Zen 3).
+    public var isSupported: Bool {
+        self == .float32 || Self.bfloat16IsSupported
+    }
+
+    private static let bfloat16IsSupported: Bool = {
+        // A small 3x3 convolution in each direction: all three must have an implementation.
+        let source = memoryDescriptor([2, 16, 8, 8], dnnl_nhwc, dnnl_bf16), output = memoryDescriptor([2, 16, 8, 8], dnnl_nhwc, dnnl_bf16)
+        let float32Gradient = memoryDescriptor([2, 16, 8, 8], dnnl_nhwc)
+        let weights = memoryDescriptor([16, 16, 3, 3], dnnl_format_tag_any, dnnl_bf16)
+        let float32Weights = memoryDescriptor([16, 16, 3, 3], dnnl_format_tag_any)
+        let strides: [Int64] = [1, 1], padding: [Int64] = [1, 1]
+        func hasImplementation(_ operation: UnsafeRawPointer, hint: dnnl_primitive_desc_t? = nil) -> dnnl_primitive_desc_t? {
+            var pd: dnnl_primitive_desc_t?
+            guard dnnl_primitive_desc_create(&pd, operation, nil, DNNLContext.shared.engine, hint) == dnnl_success else { return nil }
+            return pd
+        }
+        var (src, wei, dst, diffSrc, diffWei) = (source, weights, output, float32Gradient, float32Weights)
+        var forward = dnnl_convolution_desc_t(), backwardData = dnnl_convolution_desc_t(), backwardWeights = dnnl_convolution_desc_t()
+        guard dnnl_convolution_forward_desc_init(&forward, dnnl_forward_training, dnnl_convolution_direct, &src, &wei, nil, &dst,
+                                                 strides, padding, padding) == dnnl_success,
+              let forwardPD = hasImplementation(&forward) else { return false }
+        defer { dnnl_primitive_desc_destroy(forwardPD) }
+        guard dnnl_convolution_backward_data_desc_init(&backwardData, dnnl_convolution_direct, &diffSrc, &wei, &dst,
+                                                       strides, padding, padding) == dnnl_success,
+              dnnl_convolution_backward_weights_desc_init(&backwardWeights, dnnl_convolution_direct, &src, &diffWei, nil, &dst,
+                                                          strides, padding, padding) == dnnl_success else { return false }
+        let backward = [hasImplementation(&backwardData, hint: forwardPD), hasImplementation(&backwardWeights, hint: forwardPD)]
+        for pd in backward { if let pd { dnnl_primitive_desc_destroy(pd) } }
+        return backward.allSatisfy { $0 != nil }
+    }()
 }
 
 /// Convolution through oneDNN on channels-last activations.
@@ -105,7 +138,7 @@ public enum ConvolutionKernel {
                                        input: UnsafePointer<Float>, outputGradient: UnsafePointer<Float>,
                                        weightGradient: UnsafeMutablePointer<Float>,
                                        biasGradient: UnsafeMutablePointer<Float>?) {
-        if precision == .float32 && TapConvolutionKernel.isPreferred(for: g) {
+        if precision == .float32 && TapConvolutionKernel.isPreferredForWeightGradient(of: g) {
             return TapConvolutionKernel.backwardWeights(g, input: input, outputGradient: outputGradient,
                                                         weightGradient: weightGradient, biasGradient: biasGradient)
         }

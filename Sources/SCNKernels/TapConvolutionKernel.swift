@@ -47,6 +47,16 @@ public enum TapConvolutionKernel {
         }
     }
 
+    /// Whether `g`'s weight gradient runs by taps: where `isPreferred`, and for strided 1x1 convolutions
+    /// (ResNet's downsampling shortcuts; one gathered matrix product), whose weight gradient from oneDNN
+    /// 2.6's AVX2 kernel differs from run to run on two threads (measured on AMD Zen 3), which would break
+    /// bit-identical resumption. Their forward and input gradient stay with oneDNN, whose results for an
+    /// image do not depend on the rest of its batch.
+    public static func isPreferredForWeightGradient(of g: ConvolutionGeometry) -> Bool {
+        let isStridedPointwise = g.kernelHeight * g.kernelWidth == 1 && (g.strideHeight > 1 || g.strideWidth > 1)
+        return isPreferred(for: g) || (ConvolutionMethodOverride.current == .automatic && isStridedPointwise)
+    }
+
     /// Calls `body(row, offset)` for every output position of `tap` in every image, in parallel over
     /// images: `row` counts the positions in order (image-major), `offset` is the position's first
     /// element in a channels-last tensor of `channels`, at the tap's input position (`onInput`) or at

@@ -185,6 +185,9 @@ struct TrainCommand: ParsableCommand {
         if let importanceInput { c.importanceInput = importanceInput }
         if let seed { c.seed = seed }
         if let precision { c.precision = precision }
+        guard c.precision.isSupported else {
+            throw ValidationError("--precision \(c.precision.rawValue): oneDNN has no \(c.precision.rawValue) convolution for this CPU (it needs AVX-512); use float32")
+        }
         if c.method == .scn, c.relabelProbabilities == .averagedLogits {
             guard c.weightAverageDecay != nil else { throw ValidationError("--relabel-probabilities averagedLogits needs --weight-average") }
             guard c.weightAverageStartEpoch <= c.relabelStartEpoch else {

@@ -42,12 +42,16 @@ final class KernelsMatchReferenceTests: XCTestCase {
         }
     }
 
-    func testTapMethodIsChosenOnlyForSmallMapsWithManyChannels() {
-        func geometry(_ size: Int, _ channels: Int, kernel: Int = 3) -> ConvolutionGeometry {
+    func testTapMethodIsChosenForSmallMapsWithManyChannelsAndStridedPointwiseConvolutions() {
+        func geometry(_ size: Int, _ channels: Int, kernel: Int = 3, stride: Int = 1) -> ConvolutionGeometry {
             ConvolutionGeometry(batch: 8, inputChannels: channels, inputHeight: size, inputWidth: size, outputChannels: 64,
-                                kernelHeight: kernel, kernelWidth: kernel, strideHeight: 1, strideWidth: 1,
+                                kernelHeight: kernel, kernelWidth: kernel, strideHeight: stride, strideWidth: stride,
                                 paddingHeight: kernel / 2, paddingWidth: kernel / 2)
         }
+        XCTAssertTrue(TapConvolutionKernel.isPreferredForWeightGradient(of: geometry(24, 64, kernel: 1, stride: 2)), "a downsampling shortcut")
+        XCTAssertFalse(TapConvolutionKernel.isPreferred(for: geometry(24, 64, kernel: 1, stride: 2)), "its forward stays with oneDNN")
+        XCTAssertFalse(TapConvolutionKernel.isPreferredForWeightGradient(of: geometry(24, 64, kernel: 3, stride: 2)), "a strided 3x3 on a large map")
+        XCTAssertTrue(TapConvolutionKernel.isPreferredForWeightGradient(of: geometry(2, 512)))
         XCTAssertTrue(TapConvolutionKernel.isPreferred(for: geometry(2, 512)))
         XCTAssertTrue(TapConvolutionKernel.isPreferred(for: geometry(4, 64)))
         XCTAssertFalse(TapConvolutionKernel.isPreferred(for: geometry(5, 512)), "25 output positions")
@@ -55,7 +59,8 @@ final class KernelsMatchReferenceTests: XCTestCase {
         XCTAssertFalse(TapConvolutionKernel.isPreferred(for: geometry(2, 512, kernel: 1)), "1x1: nothing to skip")
     }
 
-    func testBFloat16ConvolutionStaysCloseToFloat32() {
+    func testBFloat16ConvolutionStaysCloseToFloat32() throws {
+        try XCTSkipUnless(ConvolutionPrecision.bfloat16.isSupported, "oneDNN has no bf16 convolution for this CPU (AVX2 only)")
         let x = random([4, 16, 8, 8]), w = random([32, 16, 3, 3])
         x.requiresGrad = true
         w.requiresGrad = true
@@ -72,6 +77,35 @@ final class KernelsMatchReferenceTests: XCTestCase {
         y32.backward(seed: dy)
         XCTAssertLessThan(maximumDifference(x.grad!.scalars, dx16) / x.grad!.scalars.map(abs).max()!, 0.03)
         XCTAssertLessThan(maximumDifference(w.grad!.scalars, dw16) / w.grad!.scalars.map(abs).max()!, 0.03)
+    }
+
+    /// The same convolution twice gives the same bits, forward and backward (on two threads): bit-identical
+    /// resumption depends on it. Shapes of the small test networks, which reach oneDNN's direct, 1x1 and
+    /// GEMM-based kernels.
+    func testConvolutionIsRunToRunDeterministic() {
+        let cases: [(x: [Int], w: [Int], stride: Int, pad: Int)] = [
+            ([16, 4, 8, 8], [4, 4, 3, 3], 1, 1), ([16, 3, 8, 8], [4, 3, 3, 3], 1, 1), ([16, 4, 8, 8], [8, 4, 3, 3], 2, 1),
+            ([16, 8, 4, 4], [8, 8, 3, 3], 1, 1), ([16, 16, 2, 2], [16, 16, 3, 3], 1, 1), ([16, 16, 2, 2], [32, 16, 3, 3], 2, 1),
+            ([16, 32, 1, 1], [32, 32, 3, 3], 1, 1), ([16, 4, 8, 8], [8, 4, 1, 1], 2, 0), ([16, 64, 12, 12], [64, 64, 3, 3], 1, 1),
+        ]
+        for c in cases {
+            let x = random(c.x), w = random(c.w)
+            let dy = random(conv2d(x, weight: w, stride: (c.stride, c.stride), padding: (c.pad, c.pad)).shape)
+            var first: (y: [Float], dx: [Float], dw: [Float])?
+            for _ in 0..<4 {
+                x.requiresGrad = true
+                w.requiresGrad = true
+                x.grad = nil
+                w.grad = nil
+                let y = conv2d(x, weight: w, stride: (c.stride, c.stride), padding: (c.pad, c.pad))
+                y.backward(seed: dy)
+                let run = (y: y.scalars, dx: x.grad!.scalars, dw: w.grad!.scalars)
+                guard let first else { first = run; continue }
+                XCTAssertEqual(run.y, first.y, "forward differs between runs: input \(c.x), weights \(c.w), stride \(c.stride)")
+                XCTAssertEqual(run.dx, first.dx, "backward data differs between runs: input \(c.x), weights \(c.w), stride \(c.stride)")
+                XCTAssertEqual(run.dw, first.dw, "backward weights differ between runs: input \(c.x), weights \(c.w), stride \(c.stride)")
+            }
+        }
     }
 
     func testBatchNormForwardAndBackward() {
