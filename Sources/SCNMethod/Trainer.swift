@@ -404,6 +404,12 @@ public final class Trainer {
         if let fitted = m.wrongLabelsFitted { parts.append(String(format: "wrong labels fitted %.1f%%", 100 * fitted)) }
         parts.append(String(format: "lr %.2g", m.learningRate))
         parts.append(String(format: "%.0f img/s (loader %.0f)", m.imagesPerSecond, m.loaderImagesPerSecond))
+        let secondsLeft = configuration.estimatedSecondsLeft(afterEpoch: m.epoch, lastEpochSeconds: m.seconds)
+        if secondsLeft > 0 {
+            let minutes = Int(secondsLeft / 60 + 0.5)
+            let epochsLeft = configuration.epochs - m.epoch
+            parts.append("\(epochsLeft) epoch\(epochsLeft == 1 ? "" : "s") left, about " + String(format: "%d:%02d h", minutes / 60, minutes % 60))
+        }
         return parts.joined(separator: "  ")
     }
 

@@ -191,6 +191,18 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
         return start + (inputSize - start) * epoch / inputRampEndEpoch / 16 * 16
     }
 
+    /// Seconds the epochs after `completedEpochs` will take, estimated from the last epoch's `seconds`:
+    /// each remaining epoch costs as much per pixel as the last one (training cost grows with the pixel
+    /// count), so with progressive resizing the larger epochs to come count in full. 0 after the last epoch.
+    public func estimatedSecondsLeft(afterEpoch completedEpochs: Int, lastEpochSeconds seconds: Double) -> Double {
+        guard completedEpochs >= 1, completedEpochs < epochs else { return 0 }
+        let lastPixels = Double(trainingInputSize(atEpoch: completedEpochs - 1) * trainingInputSize(atEpoch: completedEpochs - 1))
+        return (completedEpochs..<epochs).reduce(0) { total, epoch in
+            let size = Double(trainingInputSize(atEpoch: epoch))
+            return total + seconds * size * size / lastPixels
+        }
+    }
+
     /// Training-time image steps, resizing to `size` pixels a side (default `inputSize`).
     public func trainingTransforms(channels: Int, size: Int? = nil) -> [ImageTransform] {
         let (mean, std) = normalization(channels)

@@ -148,9 +148,31 @@ final class TrainerTests: XCTestCase {
         try trainer.run(in: try temporaryDirectory())
         XCTAssertEqual(trainer.history.map(\.inputSize), [8, 24, 40])
         XCTAssertTrue(lines.contains { $0.contains("at 24x24") }, "the epoch line names the size: \(lines)")
+        let epochLines = lines.filter { $0.hasPrefix("epoch ") }
+        XCTAssertEqual(epochLines.map { $0.contains("2 epochs left, about 0:0") }, [true, false, false], "\(epochLines)")
+        XCTAssertEqual(epochLines.map { $0.contains("1 epoch left, about 0:0") }, [false, true, false],
+                       "the time left is shown until the last epoch: \(epochLines)")
         // Each size's batches are the images at that size: the step count per epoch is the same.
         XCTAssertEqual(Set(trainer.history.map { Int(($0.imagesPerSecond * $0.seconds).rounded()) }).count, 1)
         try checkResumeIsBitIdentical(c)
+    }
+
+    func testTimeLeftScalesTheLastEpochByThePixelsOfTheEpochsToCome() {
+        var c = TrainingConfiguration()
+        c.epochs = 40
+        c.inputSize = 48
+        XCTAssertEqual(c.estimatedSecondsLeft(afterEpoch: 10, lastEpochSeconds: 100), 3000, accuracy: 1e-9)
+        XCTAssertEqual(c.estimatedSecondsLeft(afterEpoch: 40, lastEpochSeconds: 100), 0, "nothing left after the last epoch")
+        c.epochs = 20
+        c.inputSize = 96
+        c.startInputSize = 48
+        c.inputRampEndEpoch = 12
+        // After epoch 9 (80x80, 480 s): epochs 10-12 at 80x80, then 8 at 96x96, each (96/80)^2 = 1.44 times as long.
+        XCTAssertEqual(c.estimatedSecondsLeft(afterEpoch: 9, lastEpochSeconds: 480), 3 * 480 + 8 * 480 * 1.44, accuracy: 1e-6)
+        // After epoch 1 (48x48, 180 s): 3 more at 48, 4 at 64, 4 at 80, 8 at 96.
+        let pixels48: Double = 48 * 48, pixels64: Double = 64 * 64, pixels80: Double = 80 * 80, pixels96: Double = 96 * 96
+        let expected: Double = 180 * (3 + 4 * pixels64 / pixels48 + 4 * pixels80 / pixels48 + 8 * pixels96 / pixels48)
+        XCTAssertEqual(c.estimatedSecondsLeft(afterEpoch: 1, lastEpochSeconds: 180), expected, accuracy: 1e-6)
     }
 
     /// Trains `configuration` whole and, separately, for 2 epochs then resumed to its end; the weights,
