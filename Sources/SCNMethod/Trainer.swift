@@ -248,7 +248,8 @@ public final class Trainer {
             }
         }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        let alphas = Array(alphaBySample.values)
+        // In sample order: a dictionary's order changes from process to process, and so would the sums' last bits.
+        let alphas = alphaBySample.keys.sorted().map { alphaBySample[$0]! }
         let alphaMean = alphas.isEmpty ? 0 : Double(alphas.reduce(0, +)) / Double(alphas.count)
         let alphaVariance = alphas.isEmpty ? 0 : alphas.reduce(0.0) { $0 + pow(Double($1) - alphaMean, 2) } / Double(alphas.count)
         let judged = events.filter { $0.cleanLabel != nil }

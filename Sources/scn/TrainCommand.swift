@@ -283,6 +283,10 @@ struct TrainCommand: ParsableCommand {
             }
             var savedConfiguration = try JSONDecoder().decode(TrainingConfiguration.self, from: data)
             if let epochs { savedConfiguration.epochs = epochs }
+            guard savedConfiguration.precision.isSupported else {
+                throw ValidationError("--resume: \(saved.path) trains in \(savedConfiguration.precision.rawValue), which oneDNN cannot "
+                                      + "do on this CPU (it needs AVX-512); continue the run on such a CPU")
+            }
             configuration = savedConfiguration
         } else if FileManager.default.fileExists(atPath: runDirectory.appendingPathComponent("last.safetensors").path) {
             throw ValidationError("--run \(runPath) already holds a run; add --resume to continue it or choose another directory")
