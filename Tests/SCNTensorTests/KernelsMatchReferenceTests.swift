@@ -79,6 +79,11 @@ final class KernelsMatchReferenceTests: XCTestCase {
         XCTAssertLessThan(maximumDifference(w.grad!.scalars, dw16) / w.grad!.scalars.map(abs).max()!, 0.03)
     }
 
+    func testLayoutFollowsTheCPU() {
+        XCTAssertEqual(ConvolutionLayout.automatic(cpuHasAVX512: true), .channelsLast)
+        XCTAssertEqual(ConvolutionLayout.automatic(cpuHasAVX512: false), .preferred)
+    }
+
     /// The same convolution twice gives the same bits, forward and backward (on two threads): bit-identical
     /// resumption depends on it. Shapes of the small test networks, which reach oneDNN's direct, 1x1 and
     /// GEMM-based kernels.
