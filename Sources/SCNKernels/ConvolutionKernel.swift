@@ -171,8 +171,8 @@ public enum ConvolutionLayout: String, Sendable {
     }()
 
     /// The faster layout measured for a CPU (docs/PERFORMANCE.md): channels-last with AVX-512 (training
-    /// 2-11% faster on the Intel Xeon machine), oneDNN's preferred blocked layouts with AVX2 alone (training
-    /// at 96x96 about 14% faster on AMD Zen 3, level at 48x48).
+    /// 4-12% faster on the Intel Xeon machine), oneDNN's preferred blocked layouts with AVX2 alone (training
+    /// at 96x96 about 13% faster on AMD Zen 3, level at 48x48).
     public static func automatic(cpuHasAVX512: Bool) -> ConvolutionLayout {
         cpuHasAVX512 ? .channelsLast : .preferred
     }
