@@ -1,6 +1,7 @@
 import Foundation
 import SCNData
 import SCNFormats
+import SCNKernels
 import SCNReports
 import SCNTensor
 import XCTest
@@ -65,6 +66,15 @@ final class CommandLineTests: XCTestCase {
     func testUnknownOptionAndMissingData() throws {
         try assertFails(["train", "--data", scratch.path, "--run", scratch.path, "--bogus"], saying: "Unknown option '--bogus'")
         try assertFails(["train", "--dataset", "ferplus", "--data", "/no/such/folder", "--run", scratch.path], saying: "--data /no/such/folder: no such folder")
+    }
+
+    func testBFloat16IsRefusedWhereOneDNNCannotConvolveInIt() throws {
+        try XCTSkipIf(ConvolutionPrecision.bfloat16.isSupported, "this CPU convolves in bf16 (KernelsMatchReferenceTests checks it)")
+        try assertFails(["bench", "--precision", "bfloat16", "--steps", "1"], saying: "oneDNN has no bfloat16 convolution for this CPU")
+        let o = tinyRunOptions(try faceFolder("bf16", classes: 2, perClass: 4))
+        try assertFails(["train"] + o.data + o.model + ["--precision", "bfloat16", "--epochs", "1", "--run", scratch.appendingPathComponent("bf16-run").path],
+                        saying: "oneDNN has no bfloat16 convolution for this CPU")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: scratch.appendingPathComponent("bf16-run").path), "nothing written")
     }
 
     func testForeignCheckpointAndNonImage() throws {
