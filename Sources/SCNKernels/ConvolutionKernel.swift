@@ -56,6 +56,11 @@ public enum ConvolutionPrecision: String, Hashable, Sendable, CaseIterable {
         self == .float32 || Self.bfloat16IsSupported
     }
 
+    /// Why this CPU cannot convolve in this precision, for a command's error message; nil where it can.
+    public var unsupportedReason: String? {
+        isSupported ? nil : "oneDNN has no \(rawValue) convolution for this CPU (it needs AVX-512)"
+    }
+
     private static let bfloat16IsSupported: Bool = {
         // A small 3x3 convolution in each direction: all three must have an implementation.
         let source = memoryDescriptor([2, 16, 8, 8], dnnl_nhwc, dnnl_bf16), output = memoryDescriptor([2, 16, 8, 8], dnnl_nhwc, dnnl_bf16)
@@ -63,7 +68,8 @@ public enum ConvolutionPrecision: String, Hashable, Sendable, CaseIterable {
         let weights = memoryDescriptor([16, 16, 3, 3], dnnl_format_tag_any, dnnl_bf16)
         let float32Weights = memoryDescriptor([16, 16, 3, 3], dnnl_format_tag_any)
         let strides: [Int64] = [1, 1], padding: [Int64] = [1, 1]
-        func hasImplementation(_ operation: UnsafeRawPointer, hint: dnnl_primitive_desc_t? = nil) -> dnnl_primitive_desc_t? {
+        /// The primitive descriptor oneDNN makes for `operation`, nil where it has no implementation.
+        func implementation(of operation: UnsafeRawPointer, hint: dnnl_primitive_desc_t? = nil) -> dnnl_primitive_desc_t? {
             var pd: dnnl_primitive_desc_t?
             guard dnnl_primitive_desc_create(&pd, operation, nil, DNNLContext.shared.engine, hint) == dnnl_success else { return nil }
             return pd
@@ -72,13 +78,13 @@ public enum ConvolutionPrecision: String, Hashable, Sendable, CaseIterable {
         var forward = dnnl_convolution_desc_t(), backwardData = dnnl_convolution_desc_t(), backwardWeights = dnnl_convolution_desc_t()
         guard dnnl_convolution_forward_desc_init(&forward, dnnl_forward_training, dnnl_convolution_direct, &src, &wei, nil, &dst,
                                                  strides, padding, padding) == dnnl_success,
-              let forwardPD = hasImplementation(&forward) else { return false }
+              let forwardPD = implementation(of: &forward) else { return false }
         defer { dnnl_primitive_desc_destroy(forwardPD) }
         guard dnnl_convolution_backward_data_desc_init(&backwardData, dnnl_convolution_direct, &diffSrc, &wei, &dst,
                                                        strides, padding, padding) == dnnl_success,
               dnnl_convolution_backward_weights_desc_init(&backwardWeights, dnnl_convolution_direct, &src, &diffWei, nil, &dst,
                                                           strides, padding, padding) == dnnl_success else { return false }
-        let backward = [hasImplementation(&backwardData, hint: forwardPD), hasImplementation(&backwardWeights, hint: forwardPD)]
+        let backward = [implementation(of: &backwardData, hint: forwardPD), implementation(of: &backwardWeights, hint: forwardPD)]
         for pd in backward { if let pd { dnnl_primitive_desc_destroy(pd) } }
         return backward.allSatisfy { $0 != nil }
     }()

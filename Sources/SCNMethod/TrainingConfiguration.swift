@@ -196,10 +196,10 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     /// count), so with progressive resizing the larger epochs to come count in full. 0 after the last epoch.
     public func estimatedSecondsLeft(afterEpoch completedEpochs: Int, lastEpochSeconds seconds: Double) -> Double {
         guard completedEpochs >= 1, completedEpochs < epochs else { return 0 }
-        let lastPixels = Double(trainingInputSize(atEpoch: completedEpochs - 1) * trainingInputSize(atEpoch: completedEpochs - 1))
+        let lastSize = Double(trainingInputSize(atEpoch: completedEpochs - 1))
         return (completedEpochs..<epochs).reduce(0) { total, epoch in
             let size = Double(trainingInputSize(atEpoch: epoch))
-            return total + seconds * size * size / lastPixels
+            return total + seconds * size * size / (lastSize * lastSize)
         }
     }
 

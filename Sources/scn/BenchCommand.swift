@@ -49,9 +49,7 @@ struct BenchCommand: ParsableCommand {
         guard let convolutionPrecision = ConvolutionPrecision(rawValue: precision) else {
             throw ValidationError("--precision must be float32 or bfloat16, not '\(precision)'")
         }
-        guard convolutionPrecision.isSupported else {
-            throw ValidationError("--precision \(precision): oneDNN has no \(precision) convolution for this CPU (it needs AVX-512); use float32")
-        }
+        if let reason = convolutionPrecision.unsupportedReason { throw ValidationError("--precision \(precision): \(reason); use float32") }
         guard input >= 8, batch >= 2, steps >= 1, warmup >= 0, inferBatches >= 1, classes >= 2 else {
             throw ValidationError("--input must be at least 8, --batch at least 2, --steps and --infer-batches at least 1")
         }

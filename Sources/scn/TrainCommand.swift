@@ -185,9 +185,7 @@ struct TrainCommand: ParsableCommand {
         if let importanceInput { c.importanceInput = importanceInput }
         if let seed { c.seed = seed }
         if let precision { c.precision = precision }
-        guard c.precision.isSupported else {
-            throw ValidationError("--precision \(c.precision.rawValue): oneDNN has no \(c.precision.rawValue) convolution for this CPU (it needs AVX-512); use float32")
-        }
+        if let reason = c.precision.unsupportedReason { throw ValidationError("--precision \(c.precision.rawValue): \(reason); use float32") }
         if c.method == .scn, c.relabelProbabilities == .averagedLogits {
             guard c.weightAverageDecay != nil else { throw ValidationError("--relabel-probabilities averagedLogits needs --weight-average") }
             guard c.weightAverageStartEpoch <= c.relabelStartEpoch else {
@@ -283,9 +281,8 @@ struct TrainCommand: ParsableCommand {
             }
             var savedConfiguration = try JSONDecoder().decode(TrainingConfiguration.self, from: data)
             if let epochs { savedConfiguration.epochs = epochs }
-            guard savedConfiguration.precision.isSupported else {
-                throw ValidationError("--resume: \(saved.path) trains in \(savedConfiguration.precision.rawValue), which oneDNN cannot "
-                                      + "do on this CPU (it needs AVX-512); continue the run on such a CPU")
+            if let reason = savedConfiguration.precision.unsupportedReason {
+                throw ValidationError("--resume: \(saved.path) trains in \(savedConfiguration.precision.rawValue): \(reason); continue the run on such a CPU")
             }
             configuration = savedConfiguration
         } else if FileManager.default.fileExists(atPath: runDirectory.appendingPathComponent("last.safetensors").path) {
