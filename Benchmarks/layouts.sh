@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Convolution layout and precision side by side: channels-last vs oneDNN's preferred (blocked) layouts, fp32
-# vs bf16, at 224x224 and 48x48, then PyTorch fp32 (as installed) and bf16 autocast at 224x224.
+# vs bf16, at 224x224, 96x96 and 48x48, then PyTorch fp32 (as installed
+# and channels-last) and bf16 autocast at the same sizes.
 # Usage: Benchmarks/layouts.sh [PYTHON]   (PYTHON: an interpreter with torch; skipped when not given)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 swift build -c release --product scn >/dev/null
 scn=.build/release/scn
 grep -m1 "model name" /proc/cpuinfo
-for input in 224 48; do
+for input in 224 96 48; do
     for precision in float32 bfloat16; do
         for layout in channels-last preferred; do
             printf "scn input=%s precision=%s layout=%s: " $input $precision $layout
@@ -16,8 +17,10 @@ for input in 224 48; do
     done
 done
 if [ $# -ge 1 ]; then
-    for flags in "" "--channels-last" "--bf16 --channels-last"; do
-        printf "pytorch input=224 %s: " "$flags"
-        "$1" Benchmarks/pytorch_resnet_bench.py --input 224 --batch 64 --steps 10 $flags
+    for input in 224 96 48; do
+        for flags in "" "--channels-last" "--bf16 --channels-last"; do
+            printf "pytorch input=%s %s: " $input "$flags"
+            "$1" Benchmarks/pytorch_resnet_bench.py --input $input --batch 64 --steps 10 $flags
+        done
     done
 fi

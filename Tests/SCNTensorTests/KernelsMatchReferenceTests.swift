@@ -79,9 +79,10 @@ final class KernelsMatchReferenceTests: XCTestCase {
         XCTAssertLessThan(maximumDifference(w.grad!.scalars, dw16) / w.grad!.scalars.map(abs).max()!, 0.03)
     }
 
-    func testLayoutFollowsTheCPU() {
+    func testLayoutFollowsTheCPUAndPrecision() {
         XCTAssertEqual(ConvolutionLayout.automatic(cpuHasAVX512: true), .channelsLast)
         XCTAssertEqual(ConvolutionLayout.automatic(cpuHasAVX512: false), .preferred)
+        XCTAssertEqual(ConvolutionLayout.automatic(cpuHasAVX512: true, precision: .bfloat16), .preferred)
     }
 
     /// The same convolution twice gives the same bits, forward and backward (on two threads): bit-identical
