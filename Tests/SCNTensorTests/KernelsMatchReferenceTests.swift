@@ -1,4 +1,4 @@
-import SCNKernels
+@testable import SCNKernels
 import SCNTensor
 import SCNTestSupport
 import XCTest
@@ -77,6 +77,40 @@ final class KernelsMatchReferenceTests: XCTestCase {
         y32.backward(seed: dy)
         XCTAssertLessThan(maximumDifference(x.grad!.scalars, dx16) / x.grad!.scalars.map(abs).max()!, 0.03)
         XCTAssertLessThan(maximumDifference(w.grad!.scalars, dw16) / w.grad!.scalars.map(abs).max()!, 0.03)
+    }
+
+    /// Each layout in each precision this CPU supports, whichever the process picks by default: oneDNN's
+    /// plans called directly, forward and both gradients against the plain loops (float32 to 1e-4 of the
+    /// largest value; bfloat16, 8 bits of mantissa, to 3%).
+    func testEveryLayoutAndPrecisionMatchesTheReference() {
+        let xShape = [3, 16, 7, 6], wShape = [24, 16, 3, 3], stride = (2, 1), padding = (1, 1)
+        let g = ConvolutionGeometry(batch: 3, inputChannels: 16, inputHeight: 7, inputWidth: 6, outputChannels: 24,
+                                    kernelHeight: 3, kernelWidth: 3, strideHeight: 2, strideWidth: 1,
+                                    paddingHeight: 1, paddingWidth: 1)
+        let x = random(xShape), w = random(wShape), b = random([24])
+        let reference = ReferenceKernels.convolution(x: x.scalars, xShape: xShape, w: w.scalars, wShape: wShape,
+                                                     bias: b.scalars, stride: stride, padding: padding)
+        let dy = random(reference.shape)
+        let gradients = ReferenceKernels.convolutionBackward(x: x.scalars, xShape: xShape, w: w.scalars, wShape: wShape,
+                                                             dy: dy.scalars, stride: stride, padding: padding)
+        let input = x.toChannelsLast(), outputGradient = dy.toChannelsLast()
+        for precision in ConvolutionPrecision.allCases where precision.isSupported {
+            let tolerance: Float = precision == .float32 ? 1e-4 : 0.03
+            for layout in [ConvolutionLayout.channelsLast, .preferred] {
+                let plan = ConvolutionPlan(geometry: g, precision: precision, hasBias: true, layout: layout)
+                let y = Tensor(uninitializedShape: reference.shape, memoryFormat: .channelsLast)
+                plan.forward(input: input.data, weight: w.data, bias: b.data, output: y.data)
+                assertClose(y, Tensor(reference.y, shape: reference.shape), tolerance: tolerance, "forward, \(precision), \(layout)")
+                let dx = Tensor(uninitializedShape: xShape, memoryFormat: .channelsLast)
+                plan.backwardData(outputGradient: outputGradient.data, weight: w.data, inputGradient: dx.data)
+                assertClose(dx, Tensor(gradients.dx, shape: xShape), tolerance: tolerance, "dx, \(precision), \(layout)")
+                let dw = Tensor(uninitializedShape: wShape), db = Tensor(uninitializedShape: [24])
+                plan.backwardWeights(input: input.data, outputGradient: outputGradient.data, weightGradient: dw.data,
+                                     biasGradient: db.data)
+                assertClose(dw, Tensor(gradients.dw, shape: wShape), tolerance: tolerance, "dw, \(precision), \(layout)")
+                assertClose(db, Tensor(gradients.db, shape: [24]), tolerance: tolerance, "db, \(precision), \(layout)")
+            }
+        }
     }
 
     func testLayoutFollowsTheCPUAndPrecision() {
