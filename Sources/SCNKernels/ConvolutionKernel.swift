@@ -172,16 +172,19 @@ public enum ConvolutionLayout: String, Sendable {
     /// `SCN_CONV_LAYOUT` (`channels-last` or `preferred`), nil when unset or unrecognized.
     static let override: ConvolutionLayout? = getenv("SCN_CONV_LAYOUT").flatMap { ConvolutionLayout(rawValue: String(cString: $0)) }
 
+    /// Whether this CPU has AVX-512, read from /proc/cpuinfo once per process.
+    private static let cpuHasAVX512 = RuntimeEnvironment.hasAVX512ForOpenBLAS()
+
     /// The layout for convolutions in `precision` in this process: `SCN_CONV_LAYOUT` where set, else
     /// `automatic(cpuHasAVX512:precision:)` for this CPU.
     public static func current(for precision: ConvolutionPrecision) -> ConvolutionLayout {
-        override ?? automatic(cpuHasAVX512: RuntimeEnvironment.hasAVX512ForOpenBLAS(), precision: precision)
+        override ?? automatic(cpuHasAVX512: cpuHasAVX512, precision: precision)
     }
 
     /// The faster layout measured for a CPU and precision (docs/PERFORMANCE.md). float32: channels-last
     /// with AVX-512 (training 4-12% faster on the Intel Xeon machine), oneDNN's preferred blocked layouts
     /// with AVX2 alone (training at 96x96 about 13% faster on AMD Zen 3, level at 48x48). bfloat16: the
-    /// blocked layouts, whose reorders convert to bf16 inside oneDNN (training 7-32% faster at 48-96 pixels
+    /// blocked layouts, whose reorders convert to bf16 inside oneDNN (training 7-13% faster at 48-96 pixels
     /// on AMD Zen 5, level at 224; level to 4% faster on the Xeon).
     public static func automatic(cpuHasAVX512: Bool, precision: ConvolutionPrecision = .float32) -> ConvolutionLayout {
         precision == .bfloat16 || !cpuHasAVX512 ? .preferred : .channelsLast
