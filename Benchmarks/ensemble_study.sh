@@ -18,7 +18,7 @@ ensemble() {  # NAME RUN...
     for mirror in "" --mirror-average; do
         local file=$out/ensembles/$name${mirror:+-mirror}.json
         $scn eval "${options[@]}" --dataset ferplus --data $data --split test --json $mirror > $file
-        python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); print(f"{sys.argv[1]}: {100 * d["accuracy"]:.2f}% ({100 * d["mean_class_accuracy"]:.2f}% mean class)")' $file
+        python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); print("%s: %.2f%% (%.2f%% mean class)" % (sys.argv[1], 100 * d["accuracy"], 100 * d["mean_class_accuracy"]))' $file
     done
 }
 ten=ferplus40-noise0.1; thirty=ferplus40-noise0.3
