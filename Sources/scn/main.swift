@@ -1,6 +1,12 @@
 import Foundation
 import SCNKernels
 
+// A misspelled engine setting would otherwise fall back to its default unseen (EngineSettings).
+let settingProblems = EngineSettings.problems()
+if !settingProblems.isEmpty {
+    for problem in settingProblems { FileHandle.standardError.write(Data("Error: \(problem)\n".utf8)) }
+    exit(64)  // EX_USAGE, as for a bad option
+}
 // oneDNN's OpenMP runtime and OpenBLAS read their settings when they load, before any Swift code runs,
 // so the tool relaunches itself once with the recommended settings (see RuntimeEnvironment) unless the
 // user set them.

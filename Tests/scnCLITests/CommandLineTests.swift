@@ -18,13 +18,15 @@ final class CommandLineTests: XCTestCase {
 
     override func tearDownWithError() throws { try? FileManager.default.removeItem(at: scratch) }
 
-    /// Runs the built `scn` (the debug build beside the tests) and returns its status and output.
-    func scn(_ arguments: [String]) throws -> (status: Int32, output: String) {
+    /// Runs the built `scn` (the debug build beside the tests), with `settings` added to this process's
+    /// environment, and returns its status and output.
+    func scn(_ arguments: [String], settings: [String: String] = [:]) throws -> (status: Int32, output: String) {
         let binary = Self.root.appendingPathComponent(".build/debug/scn")
         guard FileManager.default.isExecutableFile(atPath: binary.path) else { throw XCTSkip("no scn at \(binary.path); run swift build first") }
         let process = Process()
         process.executableURL = binary
         process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(settings) { $1 }
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = pipe
@@ -34,9 +36,11 @@ final class CommandLineTests: XCTestCase {
         return (process.terminationStatus, String(decoding: data, as: UTF8.self))
     }
 
-    /// Runs `scn` with `arguments` and checks that it fails with a message containing `message`.
-    func assertFails(_ arguments: [String], saying message: String, file: StaticString = #filePath, line: UInt = #line) throws {
-        let result = try scn(arguments)
+    /// Runs `scn` with `arguments` (and `settings` in its environment) and checks that it fails with a
+    /// message containing `message`.
+    func assertFails(_ arguments: [String], settings: [String: String] = [:], saying message: String,
+                     file: StaticString = #filePath, line: UInt = #line) throws {
+        let result = try scn(arguments, settings: settings)
         XCTAssertNotEqual(result.status, 0, "\(arguments) succeeded", file: file, line: line)
         XCTAssertTrue(result.output.contains(message), "expected '\(message)' in: \(result.output)", file: file, line: line)
     }
@@ -66,6 +70,18 @@ final class CommandLineTests: XCTestCase {
     func testUnknownOptionAndMissingData() throws {
         try assertFails(["train", "--data", scratch.path, "--run", scratch.path, "--bogus"], saying: "Unknown option '--bogus'")
         try assertFails(["train", "--dataset", "ferplus", "--data", "/no/such/folder", "--run", scratch.path], saying: "--data /no/such/folder: no such folder")
+    }
+
+    func testMisspelledEngineSettingIsRefused() throws {
+        try assertFails(["bench", "--steps", "1", "--input", "16"], settings: ["SCN_CONV_LAYOUT": "blocked"],
+                        saying: "environment variable SCN_CONV_LAYOUT=blocked: expected channels-last or preferred")
+        let twoProblems = try scn(["env"], settings: ["SCN_NUM_THREADS": "two", "SCN_SUBNORMALS": "kept"])
+        XCTAssertEqual(twoProblems.status, 64)
+        XCTAssertTrue(twoProblems.output.contains("SCN_NUM_THREADS=two: expected a whole number of threads, at least 1"), twoProblems.output)
+        XCTAssertTrue(twoProblems.output.contains("SCN_SUBNORMALS=kept: expected keep or flush"), twoProblems.output)
+        // An empty value counts as unset.
+        let unset = try scn(["env"], settings: ["SCN_CONV_LAYOUT": ""])
+        XCTAssertEqual(unset.status, 0, unset.output)
     }
 
     func testBFloat16IsRefusedWhereOneDNNCannotConvolveInIt() throws {
