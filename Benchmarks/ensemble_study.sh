@@ -10,6 +10,7 @@ cd "$(dirname "$0")/.."
 data=$1; out=$2
 swift build -c release --product scn >/dev/null
 scn=.build/release/scn
+source Benchmarks/train_and_test.sh
 mkdir -p $out/ensembles
 ensemble() {  # NAME RUN...
     local name=$1; shift
@@ -18,7 +19,7 @@ ensemble() {  # NAME RUN...
     for mirror in "" --mirror-average; do
         local file=$out/ensembles/$name${mirror:+-mirror}.json
         $scn eval "${options[@]}" --dataset ferplus --data $data --split test --json $mirror > $file
-        python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); print("%s: %.2f%% (%.2f%% mean class)" % (sys.argv[1], 100 * d["accuracy"], 100 * d["mean_class_accuracy"]))' $file
+        print_accuracy $file
     done
 }
 ten=ferplus40-noise0.1; thirty=ferplus40-noise0.3

@@ -14,9 +14,6 @@ swift build -c release --product scn >/dev/null
 scn=.build/release/scn
 source Benchmarks/train_and_test.sh
 mkdir -p $out/ensembles
-report() {  # FILE
-    python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); print("%s: %.2f%% (%.2f%% mean class)" % (sys.argv[1], 100 * d["accuracy"], 100 * d["mean_class_accuracy"]))' $1
-}
 ten_views() {  # OUTPUT CHECKPOINT...
     local file=$1; shift
     if [ ! -f $file ]; then
@@ -25,7 +22,7 @@ ten_views() {  # OUTPUT CHECKPOINT...
         $scn eval "${options[@]}" --dataset ferplus --data $data --split test --mirror-average --shift-average --json > $file.partial
         mv $file.partial $file
     fi
-    report $file
+    print_accuracy $file
 }
 averages=(); trained=(); names=""
 for seed in "$@"; do

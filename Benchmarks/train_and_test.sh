@@ -30,6 +30,11 @@ train_and_test() {
     done
 }
 
+# print_accuracy FILE: one line for an `scn eval --json` output: FILE, its accuracy and mean class accuracy.
+print_accuracy() {
+    python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); print("%s: %.2f%% (%.2f%% mean class)" % (sys.argv[1], 100 * d["accuracy"], 100 * d["mean_class_accuracy"]))' "$1"
+}
+
 # seed_suffix SEED: the run-name suffix of a seed, "-seedSEED", empty for seed 1 (the runs of docs/RESULTS.md
 # keep their names).
 seed_suffix() {
