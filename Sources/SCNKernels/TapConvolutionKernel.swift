@@ -243,12 +243,16 @@ public enum TapConvolutionKernel {
 enum ConvolutionMethodOverride {
     case automatic, onednn, taps
 
-    static let current: ConvolutionMethodOverride = {
-        switch getenv("SCN_CONVOLUTION").map({ String(cString: $0) }) {
+    static let current: ConvolutionMethodOverride =
+        getenv("SCN_CONVOLUTION").flatMap { named(String(cString: $0)) } ?? .automatic
+
+    /// The method a value of `SCN_CONVOLUTION` names (`onednn` or `taps`), nil for any other value.
+    static func named(_ value: String) -> ConvolutionMethodOverride? {
+        switch value {
         case "onednn": return .onednn
         case "taps": return .taps
-        default: return .automatic
+        default: return nil
         }
-    }()
+    }
 }
 
