@@ -8,7 +8,7 @@ import Foundation
 /// (best fit). On a miss, cached buffers are given back to the system while the memory held would
 /// exceed the high-water mark of memory in use times `slack`, so held memory stays near the true peak.
 public final class BufferPool: @unchecked Sendable {
-    public static let shared = BufferPool(slack: Double(ProcessInfo.processInfo.environment["SCN_POOL_SLACK"] ?? "") ?? 1.5)
+    public static let shared = BufferPool(slack: EngineSettings.value(of: "SCN_POOL_SLACK").flatMap { Double($0) } ?? 1.5)
 
     /// Cached buffers by capacity (floats).
     private var free: [Int: [UnsafeMutablePointer<Float>]] = [:]

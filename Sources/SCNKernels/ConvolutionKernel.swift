@@ -170,7 +170,7 @@ public enum ConvolutionLayout: String, Sendable {
     case preferred
 
     /// `SCN_CONV_LAYOUT` (`channels-last` or `preferred`), nil when unset or unrecognized.
-    static let override: ConvolutionLayout? = getenv("SCN_CONV_LAYOUT").flatMap { ConvolutionLayout(rawValue: String(cString: $0)) }
+    static let override: ConvolutionLayout? = EngineSettings.value(of: "SCN_CONV_LAYOUT").flatMap { ConvolutionLayout(rawValue: $0) }
 
     /// Whether this CPU has AVX-512, read from /proc/cpuinfo once per process.
     private static let cpuHasAVX512 = RuntimeEnvironment.hasAVX512ForOpenBLAS()

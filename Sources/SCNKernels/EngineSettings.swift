@@ -2,9 +2,10 @@ import Foundation
 
 /// The `SCN_*` environment variables the engine reads, and a check of their values.
 ///
-/// The engine reads each variable where it is used, once per process, and falls back to its default on a
-/// value it does not know; `problems(in:)` lets a program refuse such a value before any work instead
-/// (`scn` does), so a misspelling (`SCN_CONV_LAYOUT=blocked`) does not silently measure the default.
+/// The engine reads each variable where it is used, once per process, through `value(of:)`: a value it does
+/// not know is reported on standard error and read as unset (the default). `problems(in:)` lets a program
+/// refuse such a value before any work instead (`scn` does), so a misspelling (`SCN_CONV_LAYOUT=blocked`)
+/// does not measure the default.
 public enum EngineSettings {
     /// One variable and the values it takes (an empty value counts as unset).
     public struct Variable: Sendable {
@@ -37,5 +38,24 @@ public enum EngineSettings {
             guard let value = environment[variable.name], !value.isEmpty, !variable.isValid(value) else { return nil }
             return Problem(name: variable.name, value: value, accepted: variable.accepted)
         }
+    }
+
+    /// The value of the variable `name` (one of `variables`) in `environment`: nil when unset or empty, and
+    /// nil for a value the variable does not accept, which is reported through `report` (one line naming
+    /// the variable, the value and the accepted values; standard error by default).
+    public static func value(
+        of name: String, in environment: [String: String] = ProcessInfo.processInfo.environment,
+        report: (String) -> Void = { FileHandle.standardError.write(Data("\($0)\n".utf8)) }
+    ) -> String? {
+        guard let variable = variables.first(where: { $0.name == name }) else {
+            preconditionFailure("\(name) is not one of EngineSettings.variables")
+        }
+        guard let value = environment[name], !value.isEmpty else { return nil }
+        guard variable.isValid(value) else {
+            let problem = Problem(name: name, value: value, accepted: variable.accepted)
+            report("Warning: ignoring \(problem); using the default")
+            return nil
+        }
+        return value
     }
 }

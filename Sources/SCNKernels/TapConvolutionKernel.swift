@@ -244,7 +244,7 @@ enum ConvolutionMethodOverride {
     case automatic, onednn, taps
 
     static let current: ConvolutionMethodOverride =
-        getenv("SCN_CONVOLUTION").flatMap { named(String(cString: $0)) } ?? .automatic
+        EngineSettings.value(of: "SCN_CONVOLUTION").flatMap { named($0) } ?? .automatic
 
     /// The method a value of `SCN_CONVOLUTION` names (`onednn` or `taps`), nil for any other value.
     static func named(_ value: String) -> ConvolutionMethodOverride? {

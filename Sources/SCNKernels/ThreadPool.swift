@@ -7,7 +7,7 @@ import Foundation
 public final class ThreadPool: @unchecked Sendable {
     /// The process-wide pool, one thread per available core (the caller is one of them).
     public static let shared = ThreadPool(
-        threadCount: Int(ProcessInfo.processInfo.environment["SCN_NUM_THREADS"] ?? "")
+        threadCount: EngineSettings.value(of: "SCN_NUM_THREADS").flatMap { Int($0) }
             ?? ProcessInfo.processInfo.activeProcessorCount)
 
     /// Threads that take part in a parallel loop, including the calling thread.

@@ -20,6 +20,6 @@ if !missingSettings.isEmpty && ProcessInfo.processInfo.environment["SCN_RELAUNCH
 }
 // Before any engine work, which setEnabled needs (it restarts OpenBLAS's threads); see SubnormalFlushing
 // for why. SCN_SUBNORMALS=keep keeps IEEE subnormals (to compare, or PyTorch's default).
-SubnormalFlushing.setEnabled(ProcessInfo.processInfo.environment["SCN_SUBNORMALS"] != "keep")
+SubnormalFlushing.setEnabled(EngineSettings.value(of: "SCN_SUBNORMALS") != "keep")
 setvbuf(stdout, nil, _IOLBF, 0)  // one line at a time, also into a log file
 SCNCommand.main()
