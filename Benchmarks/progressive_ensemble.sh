@@ -3,9 +3,11 @@
 # pixels, bf16, vote targets, affine-flip-erase, weight average; resolution_study.sh with the options of
 # docs/RESULTS.md "Toward 88%: progressive resizing") for each seed given, alone and as ensembles (the mean of
 # the models' class probabilities): every seed's weight average (best.safetensors), every seed's trained
-# weights (best-trained.safetensors), and all of them. With STUDENT=RUN (a run of distillation_study.sh, whose
-# teacher these seeds may be), also RUN alone and the seeds' trained weights together with RUN's.
-# Usage: [STUDENT=RUN] Benchmarks/progressive_ensemble.sh DATA_ROOT OUT_DIR SEED...
+# weights (best-trained.safetensors), and all of them. With OTHER=RUN (another run: a student of these seeds
+# from distillation_study.sh, or a run at another input size from resolution_study.sh; each member is tested
+# at its own input size), also RUN alone and the seeds' trained weights together with RUN's trained weights
+# and with both RUN's checkpoints.
+# Usage: [OTHER=RUN] Benchmarks/progressive_ensemble.sh DATA_ROOT OUT_DIR SEED...
 #   Writes RUN/test[-trained]-ten-views.json per run (kept if there) and OUT_DIR/ensembles/progressive96-*.json,
 #   and prints accuracy and mean class accuracy for each.
 set -euo pipefail
@@ -35,11 +37,11 @@ done
 ten_views $out/ensembles/progressive96-seeds$names-averages.json "${averages[@]}"
 ten_views $out/ensembles/progressive96-seeds$names-trained.json "${trained[@]}"
 ten_views $out/ensembles/progressive96-seeds$names-all.json "${averages[@]}" "${trained[@]}"
-if [ -n "${STUDENT:-}" ]; then
-    student=$(basename "$STUDENT")
-    ten_views $STUDENT/test-ten-views.json $STUDENT/best.safetensors
-    ten_views $STUDENT/test-trained-ten-views.json $STUDENT/best-trained.safetensors
-    ten_views $out/ensembles/progressive96-seeds$names-trained+$student-trained.json "${trained[@]}" $STUDENT/best-trained.safetensors
-    ten_views $out/ensembles/progressive96-seeds$names-trained+$student-both.json "${trained[@]}" \
-        $STUDENT/best.safetensors $STUDENT/best-trained.safetensors
+if [ -n "${OTHER:-}" ]; then
+    other=$(basename "$OTHER")
+    ten_views $OTHER/test-ten-views.json $OTHER/best.safetensors
+    ten_views $OTHER/test-trained-ten-views.json $OTHER/best-trained.safetensors
+    ten_views $out/ensembles/progressive96-seeds$names-trained+$other-trained.json "${trained[@]}" $OTHER/best-trained.safetensors
+    ten_views $out/ensembles/progressive96-seeds$names-trained+$other-both.json "${trained[@]}" \
+        $OTHER/best.safetensors $OTHER/best-trained.safetensors
 fi
