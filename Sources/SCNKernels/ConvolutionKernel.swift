@@ -169,7 +169,7 @@ public enum ConvolutionLayout: String, Sendable {
     /// caller's channels-last buffers around every call.
     case preferred
 
-    /// `SCN_CONV_LAYOUT` (`channels-last` or `preferred`), nil when unset or unrecognized.
+    /// `SCN_CONV_LAYOUT` (`channels-last` or `preferred`); nil when unset, and when unrecognized (with a warning).
     static let override: ConvolutionLayout? = EngineSettings.value(of: "SCN_CONV_LAYOUT").flatMap { ConvolutionLayout(rawValue: $0) }
 
     /// Whether this CPU has AVX-512, read from /proc/cpuinfo once per process.
