@@ -3,7 +3,8 @@
 # last checkpoint), then writes RUN/test.json and RUN/test-mirror-average.json (`--mirror-average`) from its
 # best checkpoint on DATASET's test split, and where the run kept a weight average, RUN/test-trained.json and
 # RUN/test-trained-mirror-average.json from best-trained.safetensors (the trained weights the run without the
-# average would have selected).
+# average would have selected). Beside each, RUN/test[-trained][-mirror-average]-predictions.jsonl holds every
+# test image's outputs (`scn eval --predictions`), for `scn compare` of two runs.
 # With STOP_AFTER=EPOCH in the environment, training stops after that epoch (`--stop-after`) and, the run
 # being unfinished, there is no test yet: run the script again (without it, or with a later one) to go on.
 train_and_test() {
@@ -24,9 +25,10 @@ train_and_test() {
     for checkpoint in best best-trained; do
         [ -f "$run/$checkpoint.safetensors" ] || continue
         suffix=$([ $checkpoint = best ] || echo -trained)
-        $scn eval --checkpoint "$run/$checkpoint.safetensors" --dataset "$dataset" --data "$data" --split test --json > "$run/test$suffix.json"
+        $scn eval --checkpoint "$run/$checkpoint.safetensors" --dataset "$dataset" --data "$data" --split test --json \
+            --predictions "$run/test$suffix-predictions.jsonl" > "$run/test$suffix.json"
         $scn eval --checkpoint "$run/$checkpoint.safetensors" --dataset "$dataset" --data "$data" --split test --mirror-average --json \
-            > "$run/test$suffix-mirror-average.json"
+            --predictions "$run/test$suffix-mirror-average-predictions.jsonl" > "$run/test$suffix-mirror-average.json"
     done
 }
 

@@ -16,7 +16,8 @@ struct EvalCommand: ParsableCommand {
             finding them: over all samples, within each given label (wrong_label_auc_within_label: only \
             samples with the same label compared) and per label; and over all samples that of 1 - p(label). \
             With --calibrate, fits a temperature on the validation split (temperature scaling: p^(1/T), \
-            normalized) and adds the calibration at that temperature; pass it to scn predict --temperature.
+            normalized) and adds the calibration at that temperature; pass it to scn predict --temperature. With --predictions FILE, also writes each \
+            image's outputs, for comparing two models with scn compare.
             """)
 
     @Option(help: ArgumentHelp("A checkpoint written by scn train (last.safetensors or best.safetensors); repeat it to evaluate an ensemble: the mean of the checkpoints' class probabilities and alphas.",
@@ -31,6 +32,9 @@ struct EvalCommand: ParsableCommand {
     var calibrate = false
     @Option(help: ArgumentHelp("Add the split's calibration at this temperature (for example one --calibrate fitted).", valueName: "T"))
     var temperature: Double?
+    @Option(help: ArgumentHelp("Also write each image's outputs and label to this file, one JSON line per image (for scn compare).",
+                               valueName: "file"))
+    var predictions: String?
     @Flag(help: "Print one JSON object.") var json = false
 
     func validate() throws {
@@ -53,6 +57,9 @@ struct EvalCommand: ParsableCommand {
         let evaluation = outOfFold ? try ensemble.evaluateOutOfFold(dataset, store: store, views: viewOptions.views)
                                    : try ensemble.evaluate(dataset, store: store, views: viewOptions.views)
         let report = evaluation.report
+        if let predictions { try SplitPredictions(dataset: dataset, evaluation: evaluation).write(to: URL(fileURLWithPath: predictions)) }
+        let accuracyInterval = ConfidenceInterval.wilson(successes: zip(evaluation.predictions, dataset.labels).filter { $0 == $1 }.count,
+                                                         trials: max(1, report.count))
         let calibration = Calibration(probabilities: evaluation.probabilities, labels: dataset.labels)
         let scaledCalibration = scaling.map { Calibration(probabilities: $0.scaled(evaluation.probabilities), labels: dataset.labels) }
         var result: [String: Any] = [
@@ -62,6 +69,7 @@ struct EvalCommand: ParsableCommand {
             "out_of_fold": outOfFold, "dataset": dataset.name, "split": split, "count": report.count,
             "mirror_average": viewOptions.mirrorAverage, "shift_average": viewOptions.shiftAverage,
             "accuracy": report.accuracy, "mean_class_accuracy": report.meanClassAccuracy,
+            "accuracy_interval": ["lower": accuracyInterval.lower, "upper": accuracyInterval.upper, "level": accuracyInterval.level],
             "per_class_accuracy": Dictionary(uniqueKeysWithValues: zip(dataset.classNames, report.perClassAccuracy.map { $0 ?? -1 })),
             "confusion_matrix": report.confusionMatrix, "class_names": dataset.classNames,
             "mean_confidence": calibration.meanConfidence, "expected_calibration_error": calibration.expectedCalibrationError,
@@ -88,8 +96,9 @@ struct EvalCommand: ParsableCommand {
             let averaging = (outOfFold ? ", out-of-fold over \(urls.count) folds" : urls.count > 1 ? ", mean of \(urls.count) checkpoints" : "")
                 + (urls.count == 1 && ensemble.members[0].usesAveragedWeights ? ", the run's weight average" : "")
                 + (viewOptions.mirrorAverage ? ", averaged with mirror images" : "") + (viewOptions.shiftAverage ? ", averaged with shifted copies" : "")
-            print(String(format: "%@ %@: accuracy %.2f%%, mean class accuracy %.2f%% (%d images%@)", dataset.name, split,
-                         100 * report.accuracy, 100 * report.meanClassAccuracy, report.count, averaging))
+            print(String(format: "%@ %@: accuracy %.2f%% (95%% interval %.2f-%.2f%%), mean class accuracy %.2f%% (%d images%@)", dataset.name, split,
+                         100 * report.accuracy, 100 * accuracyInterval.lower, 100 * accuracyInterval.upper, 100 * report.meanClassAccuracy,
+                         report.count, averaging))
             print(String(format: "mean confidence %.3f, expected calibration error %.3f, negative log-likelihood %.3f nats",
                          calibration.meanConfidence, calibration.expectedCalibrationError, calibration.negativeLogLikelihood))
             if let scaling, let scaledCalibration {

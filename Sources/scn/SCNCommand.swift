@@ -5,5 +5,5 @@ struct SCNCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "scn",
         abstract: "Self-Cure Network: facial-expression recognition that resists wrong labels.",
-        subcommands: [DemoCommand.self, TrainCommand.self, EvalCommand.self, PredictCommand.self, AuditCommand.self, NoiseCommand.self, ConvertCommand.self, BenchCommand.self, EnvironmentCommand.self])
+        subcommands: [DemoCommand.self, TrainCommand.self, EvalCommand.self, CompareCommand.self, PredictCommand.self, AuditCommand.self, NoiseCommand.self, ConvertCommand.self, BenchCommand.self, EnvironmentCommand.self])
 }

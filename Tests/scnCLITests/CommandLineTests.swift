@@ -432,6 +432,56 @@ final class CommandLineTests: XCTestCase {
 
     /// Two-fold cross-validation: each fold's run trains on the other fold; the audit and eval with
     /// --out-of-fold take every sample's outputs from the run that left it out; misuse is refused by name.
+    /// `scn eval --predictions` then `scn compare`: the same accuracies as eval prints, and refusals of files
+    /// of other samples or broken lines that name the file and line.
+    func testPredictionFilesAndPairedComparison() throws {
+        let faces = try faceFolder("faces", classes: 3, perClass: 6)
+        let run = scratch.appendingPathComponent("run")
+        let trained = try scn(["train", "--dataset", "folder", "--data", faces.path, "--run", run.path, "--epochs", "1", "--width", "4",
+                               "--stem", "small", "--input", "16", "--batch-size", "4"])
+        XCTAssertEqual(trained.status, 0, trained.output)
+        let checkpoint = run.appendingPathComponent("last.safetensors").path
+        func evaluate(_ options: [String], into name: String) throws -> (figures: [String: Any], file: String) {
+            let file = scratch.appendingPathComponent(name).path
+            let result = try scn(["eval", "--checkpoint", checkpoint, "--dataset", "folder", "--data", faces.path, "--split", "train",
+                                  "--json", "--predictions", file] + options)
+            XCTAssertEqual(result.status, 0, result.output)
+            return (try XCTUnwrap(JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any], result.output), file)
+        }
+        let plain = try evaluate([], into: "plain.jsonl"), mirrored = try evaluate(["--mirror-average"], into: "mirrored.jsonl")
+        let count = try XCTUnwrap(plain.figures["count"] as? Int)
+        XCTAssertEqual(try String(contentsOfFile: plain.file, encoding: .utf8).split(separator: "\n").count, count)
+        let interval = try XCTUnwrap(plain.figures["accuracy_interval"] as? [String: Double])
+        let accuracy = try XCTUnwrap(plain.figures["accuracy"] as? Double)
+        XCTAssertTrue(interval["lower"]! <= accuracy && accuracy <= interval["upper"]!, "\(interval) against \(accuracy)")
+
+        let compared = try scn(["compare", plain.file, mirrored.file, "--json", "--resamples", "500"])
+        XCTAssertEqual(compared.status, 0, compared.output)
+        let comparison = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(compared.output.utf8)) as? [String: Any], compared.output)
+        XCTAssertEqual(comparison["count"] as? Int, count)
+        XCTAssertEqual(try XCTUnwrap(comparison["first_accuracy"] as? Double), accuracy, accuracy: 1e-12)
+        XCTAssertEqual(try XCTUnwrap(comparison["second_accuracy"] as? Double), try XCTUnwrap(mirrored.figures["accuracy"] as? Double), accuracy: 1e-12)
+        XCTAssertEqual(try XCTUnwrap(comparison["first_mean_class_accuracy"] as? Double),
+                       try XCTUnwrap(plain.figures["mean_class_accuracy"] as? Double), accuracy: 1e-12)
+        XCTAssertNotNil(comparison["mc_nemar_p_value"] as? Double, compared.output)
+        let text = try scn(["compare", plain.file, mirrored.file, "--resamples", "500"])
+        XCTAssertEqual(text.status, 0, text.output)
+        XCTAssertTrue(text.output.contains("\(count) images, the same in both files") && text.output.contains("McNemar's exact p ="), text.output)
+
+        // Predictions of fewer samples, a broken line, and options out of range are refused.
+        let fewer = try scn(["eval", "--checkpoint", checkpoint, "--dataset", "folder", "--data", faces.path, "--split", "train", "--limit", "4",
+                             "--predictions", scratch.appendingPathComponent("fewer.jsonl").path])
+        XCTAssertEqual(fewer.status, 0, fewer.output)
+        try assertFails(["compare", plain.file, scratch.appendingPathComponent("fewer.jsonl").path], saying: "not predictions for the same split")
+        var lines = try String(contentsOfFile: mirrored.file, encoding: .utf8).split(separator: "\n").map(String.init)
+        lines[1] = "{\"index\": 1"
+        let broken = scratch.appendingPathComponent("broken.jsonl").path
+        try lines.joined(separator: "\n").write(toFile: broken, atomically: true, encoding: .utf8)
+        try assertFails(["compare", plain.file, broken], saying: "\(broken):2: not a JSON object")
+        try assertFails(["compare", plain.file, scratch.appendingPathComponent("missing.jsonl").path], saying: "missing.jsonl: cannot be read")
+        try assertFails(["compare", plain.file, mirrored.file, "--level", "95"], saying: "--level 95.0: expected a number between 0 and 1")
+    }
+
     func testCrossValidationFoldsAndOutOfFoldAudit() throws {
         let faces = try faceFolder("faces", classes: 2, perClass: 8)
         let options = ["--dataset", "folder", "--data", faces.path, "--epochs", "1", "--width", "4", "--stem", "small", "--input", "16",
