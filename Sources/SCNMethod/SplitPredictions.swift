@@ -55,7 +55,7 @@ public struct SplitPredictions: Equatable, Sendable {
                 "probabilities": Dictionary(uniqueKeysWithValues: zip(classNames, probabilities[i].map(Double.init))),
                 "certainty": Double(certainties[i]),
             ]
-            text += String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self) + "\n"
+            text += String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]), as: UTF8.self) + "\n"
         }
         return text
     }

@@ -36,7 +36,7 @@ struct BenchCommand: ParsableCommand {
     var inferBatches = 10
     @Flag(help: "Print one JSON object.")
     var json = false
-    @Flag(help: "Print the time spent in each kernel and backward rule during the timed training steps (stderr).")
+    @Flag(help: "Print the time spent in each kernel and backward rule during the timed training steps, then in each kernel during the timed inference batches (stderr).")
     var profile = false
 
     func validate() throws {
@@ -105,14 +105,25 @@ struct BenchCommand: ParsableCommand {
         let inferBatch = images
         GradientMode.withoutGradients { for _ in 0..<max(1, warmup) { _ = net(inferBatch) } }
         var batchSeconds: [Double] = []
+        KernelProfiler.reset()
+        KernelProfiler.isEnabled = profile
         GradientMode.withoutGradients {
             for _ in 0..<inferBatches {
                 let start = DispatchTime.now().uptimeNanoseconds
-                _ = net(inferBatch)
+                _ = KernelProfiler.measure("forward (all)") { net(inferBatch) }
                 batchSeconds.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
             }
         }
+        KernelProfiler.isEnabled = false
         let medianBatch = batchSeconds.sorted()[inferBatches / 2]
+        if profile {
+            var text = "per inference batch, milliseconds:\n"
+            for (label, seconds, calls) in KernelProfiler.report() {
+                text += String(format: "%9.2f  %5d calls  %@\n", seconds * 1000 / Double(inferBatches), calls / inferBatches, label)
+            }
+            text += String(format: "%9.2f  total batch (median %.2f)\n", batchSeconds.reduce(0, +) * 1000 / Double(inferBatches), medianBatch * 1000)
+            FileHandle.standardError.write(text.data(using: .utf8)!)
+        }
 
         let trainRate = Double(batch) / medianStep
         let inferRate = Double(batch) / medianBatch

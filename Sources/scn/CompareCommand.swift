@@ -42,7 +42,7 @@ struct CompareCommand: ParsableCommand {
             var object = try JSONSerialization.jsonObject(with: try encoder.encode(comparison)) as! [String: Any]
             object["first"] = first
             object["second"] = second
-            print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
+            print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]), as: UTF8.self))
             return
         }
         let percent = String(format: "%g%%", 100 * level)

@@ -56,9 +56,11 @@ public func batchNorm(_ x: Tensor, weight: Tensor, bias: Tensor, runningMean: Te
         }
     }
     let mean = runningMean.copy(), variance = runningVariance.copy()
-    BatchNormKernel.forwardInference(batch: n, channels: c, height: h, width: w, epsilon: epsilon,
-                                     fusedReLU: relu, input: input.data, scale: weight.data, shift: bias.data, mean: mean.data,
-                                     variance: variance.data, output: out.data)
+    KernelProfiler.measure("batchNorm forward (eval)") {
+        BatchNormKernel.forwardInference(batch: n, channels: c, height: h, width: w, epsilon: epsilon,
+                                         fusedReLU: relu, input: input.data, scale: weight.data, shift: bias.data, mean: mean.data,
+                                         variance: variance.data, output: out.data)
+    }
     let saved = out.detached()
     return out.recording("batchNorm (eval)", [input, weight, bias]) { g in
         // y = (x - mean) * inv * weight + bias with fixed statistics; with ReLU, only where y > 0.
