@@ -120,7 +120,8 @@ public enum ConvolutionKernel {
         }
         FLOPCounter.add(g.forwardFLOPs)
         KernelProfiler.measure("conv forward") {
-            plan(g, precision, bias != nil).forward(input: input, weight: weight, bias: bias, output: output)
+            plan(g, precision, bias != nil).forward(input: input, weight: weight, bias: bias, output: output,
+                                                    keptWeights: cache?.keepsReorderedWeights == true ? cache : nil)
         }
     }
 
@@ -158,7 +159,25 @@ public enum ConvolutionKernel {
 /// Weights prepared by one forward call for its backward call (they do not change in between).
 public final class ConvolutionWeightCache {
     var packed: TapConvolutionKernel.PackedWeights?
-    public init() {}
+    /// Whether the forward pass keeps the weights it reorders into oneDNN's layout (`reordered`), for a
+    /// cache reused over many calls with unchanged weights (inference); a per-call cache (training) does not.
+    let keepsReorderedWeights: Bool
+    var reordered: ReorderedWeights?
+
+    public init(keepsReorderedWeights: Bool = false) { self.keepsReorderedWeights = keepsReorderedWeights }
+
+    /// Weights in the layout a forward primitive wants, in a pooled buffer released with the object.
+    final class ReorderedWeights {
+        let storage: UnsafeMutablePointer<Float>
+        let capacity: Int
+
+        init(_ weight: UnsafePointer<Float>, _ reorder: DNNLReorder) {
+            (storage, capacity) = BufferPool.shared.acquire(max(1, scratchFloats(reorder.destination.pointer)))
+            reorder.run(weight, storage)
+        }
+
+        deinit { BufferPool.shared.release(storage, capacity: capacity) }
+    }
 }
 
 /// Where a convolution's activations live while oneDNN works on them.
@@ -301,11 +320,18 @@ final class ConvolutionPlan {
         }
     }
 
+    /// - Parameter keptWeights: where the weights, once reordered, are kept for later calls (and taken
+    ///   from when already there); nil: reorder them into scratch memory for this call.
     func forward(input: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias biasPointer: UnsafePointer<Float>?,
-                 output: UnsafeMutablePointer<Float>) {
+                 output: UnsafeMutablePointer<Float>, keptWeights: ConvolutionWeightCache? = nil) {
         let wmd = forwardPrimitive.memoryDescriptor(dnnl_query_weights_md)
+        func withWeights(_ body: (UnsafeMutableRawPointer) -> Void) {
+            guard let keptWeights, let reorder = forwardWeightsReorder else { return weightsIn(weight, forwardWeightsReorder, body) }
+            if keptWeights.reordered == nil { keptWeights.reordered = ConvolutionWeightCache.ReorderedWeights(weight, reorder) }
+            body(UnsafeMutableRawPointer(keptWeights.reordered!.storage))
+        }
         forwardSource.reading(input) { src in
-            weightsIn(weight, forwardWeightsReorder) { w in
+            withWeights { w in
                 forwardDestination.writing(output) { dst in
                     var args: [(Int32, UnsafePointer<dnnl_memory_desc_t>, UnsafeMutableRawPointer)] = [
                         (DNNLArgument.src, forwardSource.descriptor, src),

@@ -447,7 +447,7 @@ public enum Evaluator {
         defer { model.train(wasTraining) }
         let loader = BatchLoader(store: store, batchSize: batchSize, transforms: transforms, seed: 0, shuffles: false)
         var probabilities = [[Float]](repeating: [], count: labels.count), alphas = [Float](repeating: 0, count: labels.count)
-        GradientMode.withoutGradients {
+        GradientMode.withoutGradients { FrozenWeights.whileFrozen {
             for batch in loader.batches(epoch: 0, labels: labels) {
                 let output = model(batch.images, labels: batch.labels)
                 let p = softmax(output.logits).scalars, a = output.alpha.scalars
@@ -457,7 +457,7 @@ public enum Evaluator {
                     alphas[index] = a[position]
                 }
             }
-        }
+        } }
         return (probabilities, alphas)
     }
 

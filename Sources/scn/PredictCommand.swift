@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import SCNData
 import SCNMethod
+import SCNTensor
 
 /// `scn predict`: expressions, probabilities and certainty for image files and folders.
 struct PredictCommand: ParsableCommand {
@@ -53,8 +54,9 @@ struct PredictCommand: ParsableCommand {
         if !json { print(column("image", 40) + " " + column("expression", 10) + "   prob  certainty") }
         // Batches of images through the network (a folder of thousands, such as a teacher's predictions
         // for distillation, at batch speed); an unreadable file is reported and the others go on.
+        // The models' weights are prepared for the convolutions once, not once per batch.
         let sorted = files.sorted()
-        for start in stride(from: 0, to: sorted.count, by: Self.batchSize) {
+        try FrozenWeights.whileFrozen { for start in stride(from: 0, to: sorted.count, by: Self.batchSize) {
             var decoded: [(file: String, image: DecodedImage)] = []
             for file in sorted[start..<min(start + Self.batchSize, sorted.count)] {
                 do { decoded.append((file, try ImageDecoder.decode(contentsOf: URL(fileURLWithPath: file)))) } catch {
@@ -76,7 +78,7 @@ struct PredictCommand: ParsableCommand {
                           + String(format: " %5.1f%%  %9.3f", 100 * p.probabilities[p.label], p.certainty))
                 }
             }
-        }
+        } }
         if failures > 0 { throw ExitCode(1) }
     }
 }

@@ -25,7 +25,8 @@ public func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor? = nil, stride: (In
         strideHeight: stride.0, strideWidth: stride.1, paddingHeight: padding.0, paddingWidth: padding.1)
     let out = Tensor(uninitializedShape: [g.batch, g.outputChannels, g.outputHeight, g.outputWidth],
                      memoryFormat: .channelsLast)
-    let cache = GradientMode.isEnabled && input.requiresGrad ? ConvolutionWeightCache() : nil
+    let cache = FrozenWeights.cache(for: weight, geometry: g, precision: precision)
+        ?? (GradientMode.isEnabled && input.requiresGrad ? ConvolutionWeightCache() : nil)
     ConvolutionKernel.forward(g, precision: precision, input: input.data, weight: weight.data, bias: bias?.data,
                               output: out.data, cache: cache)
     let inputs = [input, weight] + (bias.map { [$0] } ?? [])
