@@ -40,6 +40,8 @@ public enum PoolingKernel {
     /// Floats the caller keeps from `forward` to `backward` (max pooling's argmax positions).
     public static func workspaceCount(_ g: PoolingGeometry) -> Int { plan(g).workspaceFloats }
 
+    /// - Parameter workspace: `workspaceCount(g)` floats for `backward`; nil where no backward pass follows
+    ///   (inference: a primitive that keeps no argmax positions).
     public static func forward(_ g: PoolingGeometry, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
                                workspace: UnsafeMutablePointer<Float>?) {
         let p = plan(g)
@@ -47,9 +49,8 @@ public enum PoolingKernel {
             (DNNLArgument.src, p.source.pointer, UnsafeMutableRawPointer(mutating: input)),
             (DNNLArgument.dst, p.destination.pointer, UnsafeMutableRawPointer(output)),
         ]
-        if let ws = p.workspace, let workspace {
-            args.append((DNNLArgument.workspace, ws, UnsafeMutableRawPointer(workspace)))
-        }
+        guard let workspace else { return p.inference.execute(args) }
+        if let ws = p.workspace { args.append((DNNLArgument.workspace, ws, UnsafeMutableRawPointer(workspace))) }
         p.forward.execute(args)
     }
 
@@ -72,6 +73,8 @@ final class PoolingPlan {
     let source: MemoryDescriptor
     let destination: MemoryDescriptor
     let forward: DNNLPrimitive
+    /// The forward pass without a workspace (no argmax positions kept), where no backward pass follows.
+    let inference: DNNLPrimitive
     let backward: DNNLPrimitive
     let workspace: UnsafePointer<dnnl_memory_desc_t>?
     let workspaceFloats: Int
@@ -98,6 +101,11 @@ final class PoolingPlan {
                                                     destination.pointer, strides, kernel, dilation, padL, padR),
                   "pooling forward \(g)")
         forward = DNNLPrimitive(operation: &desc, what: "pooling forward")
+        var inferenceDesc = dnnl_pooling_v2_desc_t()
+        dnnlCheck(dnnl_pooling_v2_forward_desc_init(&inferenceDesc, dnnl_forward_inference, algorithm, source.pointer,
+                                                    destination.pointer, strides, kernel, dilation, padL, padR),
+                  "pooling inference \(g)")
+        inference = DNNLPrimitive(operation: &inferenceDesc, what: "pooling inference")
         var backwardDesc = dnnl_pooling_v2_desc_t()
         dnnlCheck(dnnl_pooling_v2_backward_desc_init(&backwardDesc, algorithm, source.pointer, destination.pointer,
                                                      strides, kernel, dilation, padL, padR), "pooling backward \(g)")

@@ -177,6 +177,9 @@ final class KernelsMatchReferenceTests: XCTestCase {
         let y = maxPool2d(x, kernel: (3, 3), stride: (2, 2), padding: (1, 1))
         let reference = ReferenceKernels.maxPool(x: x.scalars, shape: shape, kernel: (3, 3), stride: (2, 2), padding: (1, 1))
         assertClose(y, Tensor(reference.y, shape: reference.shape), tolerance: 0, "maxpool forward")
+        // Without gradients the inference primitive (no argmax workspace) gives the same maxima.
+        let inferred = GradientMode.withoutGradients { maxPool2d(x, kernel: (3, 3), stride: (2, 2), padding: (1, 1)) }
+        XCTAssertEqual(inferred.scalars, reference.y, "maxpool inference")
         let dy = random(reference.shape)
         y.backward(seed: dy)
         var dx = [Float](repeating: 0, count: x.count)

@@ -18,11 +18,7 @@ private func pool(_ x: Tensor, kind: PoolingGeometry.Kind, kernel: (Int, Int), s
     let workspace = workspaceCount > 0 && GradientMode.isEnabled && x.requiresGrad
         ? Storage(count: workspaceCount) : nil
     KernelProfiler.measure("\(name) forward") {
-    if workspaceCount > 0 && workspace == nil {
-        withScratch(workspaceCount) { PoolingKernel.forward(g, input: input.data, output: out.data, workspace: $0) }
-    } else {
         PoolingKernel.forward(g, input: input.data, output: out.data, workspace: workspace?.data)
-    }
     }
     return out.recording(name, [input]) { gradient in
         let gx = Tensor(uninitializedShape: input.shape, memoryFormat: .channelsLast)
