@@ -17,20 +17,9 @@ public struct TeacherPredictions: Sendable {
     /// as `scn predict` was given them.
     public static func read(_ url: URL, classNames: [String]) throws -> TeacherPredictions {
         let file = url.path
-        let data: Data
-        do { data = try Data(contentsOf: url) } catch {
-            throw DataError(file: file, reason: "cannot be read (\(error.localizedDescription))")
-        }
+        let data = try JSONLines.contents(of: url)
         var rows: [String: [Float]] = [:]
-        var lineNumber = 0
-        for line in String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false) {
-            lineNumber += 1
-            let text = line.trimmingCharacters(in: .whitespacesAndNewlines)
-            if text.isEmpty { continue }
-            func fail(_ reason: String) -> DataError { DataError(file: file, line: lineNumber, reason: reason) }
-            guard let object = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any] else {
-                throw fail("not a JSON object (expected a line of scn predict --json)")
-            }
+        try JSONLines.forEachObject(in: data, file: file, expected: "a line of scn predict --json") { object, fail in
             guard let image = object["image"] as? String, !image.isEmpty else { throw fail("no \"image\" path") }
             guard let probabilities = object["probabilities"] as? [String: Any] else { throw fail("no \"probabilities\" object") }
             let unknown = Set(probabilities.keys).subtracting(classNames)

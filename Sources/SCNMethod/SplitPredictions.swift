@@ -73,20 +73,8 @@ public struct SplitPredictions: Equatable, Sendable {
     /// indexing them.
     public static func read(_ url: URL) throws -> SplitPredictions {
         let file = url.path
-        let data: Data
-        do { data = try Data(contentsOf: url) } catch {
-            throw DataError(file: file, reason: "cannot be read (\(error.localizedDescription))")
-        }
         var result = SplitPredictions(emptyFrom: file)
-        var lineNumber = 0
-        for line in String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false) {
-            lineNumber += 1
-            let text = line.trimmingCharacters(in: .whitespacesAndNewlines)
-            if text.isEmpty { continue }
-            func fail(_ reason: String) -> DataError { DataError(file: file, line: lineNumber, reason: reason) }
-            guard let object = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any] else {
-                throw fail("not a JSON object (expected a line of scn eval --predictions)")
-            }
+        try JSONLines.forEachObject(in: try JSONLines.contents(of: url), file: file, expected: "a line of scn eval --predictions") { object, fail in
             guard let probabilities = object["probabilities"] as? [String: Any], !probabilities.isEmpty else {
                 throw fail("no \"probabilities\" object")
             }
