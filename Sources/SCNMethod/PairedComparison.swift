@@ -41,7 +41,7 @@ public func standardNormalQuantile(_ probability: Double) -> Double {
 /// the accuracy difference with a bootstrap interval over the samples, the same for mean class accuracy,
 /// and McNemar's exact test on the samples only one of them gets right.
 ///
-/// Paired figures are far tighter than two separate intervals: both classifiers see the same faces, so
+/// Paired figures are tighter than two separate intervals: both classifiers see the same faces, so
 /// the faces every model gets right or wrong do not add to the uncertainty of the difference. They speak
 /// of these two trained models on this test split; whether a *method* is better needs several seeds.
 public struct PairedComparison: Codable, Equatable, Sendable {

@@ -12,7 +12,7 @@ struct CompareCommand: ParsableCommand {
             same order) and prints each model's accuracy with its Wilson interval, the difference (second \
             minus first) in accuracy and in mean class accuracy with paired bootstrap intervals (resampling \
             the images, seeded), the images only one model gets right, and McNemar's exact p-value for them. \
-            Paired intervals are much narrower than the two accuracies' own: both models see the same \
+            Paired intervals are narrower than the two accuracies' own: both models see the same \
             images. They speak of these two trained models on this split; whether a method is better than \
             another needs runs of several seeds.
             """)

@@ -9,7 +9,7 @@ struct EvalCommand: ParsableCommand {
         commandName: "eval",
         abstract: "Evaluate a trained checkpoint, or an ensemble of checkpoints, on a dataset split.",
         discussion: """
-            Prints accuracy, mean class accuracy, per-class accuracy, the confusion matrix (rows: true \
+            Prints accuracy (with its 95% Wilson interval), mean class accuracy, per-class accuracy, the confusion matrix (rows: true \
             class, columns: predicted) and calibration: mean confidence, expected calibration error (15 \
             bins) and negative log-likelihood. Where the dataset knows which of its labels are wrong \
             (fer2013's train split, against the FERPlus majority), also the ROC AUC of 1 - alpha for \
