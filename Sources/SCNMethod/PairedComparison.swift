@@ -63,6 +63,10 @@ public struct PairedComparison: Codable, Equatable, Sendable {
     /// The bootstrap percentile interval of `meanClassAccuracyDifference` (in each resample the mean over
     /// the classes it holds).
     public var meanClassAccuracyDifferenceInterval: ConfidenceInterval
+    /// Per class (by label): its samples, and each classifier's accuracy on them (nil for a class without samples).
+    public var classCounts: [Int]
+    public var firstClassAccuracies: [Double?]
+    public var secondClassAccuracies: [Double?]
     /// The samples only the first classifier gets right, and only the second.
     public var onlyFirstCorrect: Int
     public var onlySecondCorrect: Int
@@ -97,6 +101,15 @@ public struct PairedComparison: Codable, Equatable, Sendable {
         onlySecondCorrect = zip(firstCorrect, secondCorrect).filter { !$0 && $1 }.count
         mcNemarPValue = Self.mcNemarExactPValue(onlyFirstCorrect, onlySecondCorrect)
 
+        classCounts = (0..<classCount).map { c in labels.filter { $0 == c }.count }
+        func classAccuracies(_ correct: [Bool]) -> [Double?] {
+            (0..<classCount).map { c in
+                let members = labels.indices.filter { labels[$0] == c }
+                return members.isEmpty ? nil : Double(members.filter { correct[$0] }.count) / Double(members.count)
+            }
+        }
+        firstClassAccuracies = classAccuracies(firstCorrect)
+        secondClassAccuracies = classAccuracies(secondCorrect)
         let all = Array(0..<n)
         firstMeanClassAccuracy = Self.meanClassAccuracy(of: all, correct: firstCorrect, labels: labels, classCount: classCount)
         secondMeanClassAccuracy = Self.meanClassAccuracy(of: all, correct: secondCorrect, labels: labels, classCount: classCount)

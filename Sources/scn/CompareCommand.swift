@@ -11,7 +11,8 @@ struct CompareCommand: ParsableCommand {
             Reads two files written by scn eval --predictions FILE (the same split, the same images in the \
             same order) and prints each model's accuracy with its Wilson interval, the difference (second \
             minus first) in accuracy and in mean class accuracy with paired bootstrap intervals (resampling \
-            the images, seeded), the images only one model gets right, and McNemar's exact p-value for them. \
+            the images, seeded), the images only one model gets right, McNemar's exact p-value for them, and \
+            both models' accuracy per class. \
             Paired intervals are narrower than the two accuracies' own: both models see the same \
             images. They speak of these two trained models on this split; whether a method is better than \
             another needs runs of several seeds.
@@ -35,6 +36,7 @@ struct CompareCommand: ParsableCommand {
         let firstPredictions = try SplitPredictions.read(URL(fileURLWithPath: first))
         let secondPredictions = try SplitPredictions.read(URL(fileURLWithPath: second))
         let comparison = try firstPredictions.compared(with: secondPredictions, level: level, resamples: resamples, seed: seed)
+        let classNames = firstPredictions.classNames
         if json {
             let encoder = JSONEncoder()
             encoder.keyEncodingStrategy = .convertToSnakeCase
@@ -42,6 +44,7 @@ struct CompareCommand: ParsableCommand {
             var object = try JSONSerialization.jsonObject(with: try encoder.encode(comparison)) as! [String: Any]
             object["first"] = first
             object["second"] = second
+            object["class_names"] = classNames
             print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]), as: UTF8.self))
             return
         }
@@ -63,5 +66,12 @@ struct CompareCommand: ParsableCommand {
               + "class accuracy (\(interval(comparison.meanClassAccuracyDifferenceInterval, signed: true))); \(resamples) resamples, seed \(seed)")
         print("only the first right on \(comparison.onlyFirstCorrect) images, only the second on \(comparison.onlySecondCorrect): "
               + String(format: "McNemar's exact p = %.3g", comparison.mcNemarPValue))
+        print("per class (images, first, second, second - first in points):")
+        for (c, name) in classNames.enumerated() {
+            guard let firstClass = comparison.firstClassAccuracies[c], let secondClass = comparison.secondClassAccuracies[c] else { continue }
+            print("  " + name.padding(toLength: 12, withPad: " ", startingAt: 0)
+                  + String(format: "%5d  %6.2f%%  %6.2f%%  %+6.2f", comparison.classCounts[c], 100 * firstClass, 100 * secondClass,
+                           100 * (secondClass - firstClass)))
+        }
     }
 }

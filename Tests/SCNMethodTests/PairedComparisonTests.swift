@@ -135,6 +135,10 @@ final class PairedComparisonTests: XCTestCase {
         XCTAssertEqual(comparison.onlyFirstCorrect, 1)
         XCTAssertEqual(comparison.onlySecondCorrect, 2)
         XCTAssertEqual(comparison.mcNemarPValue, 1)  // 2 * (1 + 3) / 8
+        // Classes sorted by name: happiness (2 faces), neutral (3), surprise (3).
+        XCTAssertEqual(comparison.classCounts, [2, 3, 3])
+        XCTAssertEqual(comparison.firstClassAccuracies, [1, 2.0 / 3, 2.0 / 3])
+        XCTAssertEqual(comparison.secondClassAccuracies, [1, 2.0 / 3, 1])
 
         var relabelled = labels
         relabelled[5] = 1

@@ -467,6 +467,8 @@ final class CommandLineTests: XCTestCase {
         let text = try scn(["compare", plain.file, mirrored.file, "--resamples", "500"])
         XCTAssertEqual(text.status, 0, text.output)
         XCTAssertTrue(text.output.contains("\(count) images, the same in both files") && text.output.contains("McNemar's exact p ="), text.output)
+        XCTAssertTrue(text.output.contains("per class (images, first, second") && text.output.contains("  " + SyntheticFaces.classNames[0].padding(toLength: 12, withPad: " ", startingAt: 0) + "    6  "), text.output)
+        XCTAssertEqual((comparison["class_counts"] as? [Int])?.reduce(0, +), count, compared.output)
 
         // Predictions of fewer samples, a broken line, and options out of range are refused.
         let fewer = try scn(["eval", "--checkpoint", checkpoint, "--dataset", "folder", "--data", faces.path, "--split", "train", "--limit", "4",
