@@ -470,6 +470,12 @@ final class CommandLineTests: XCTestCase {
         XCTAssertTrue(text.output.contains("per class (images, first, second") && text.output.contains("  " + SyntheticFaces.classNames[0].padding(toLength: 12, withPad: " ", startingAt: 0) + "    6  "), text.output)
         XCTAssertEqual((comparison["class_counts"] as? [Int])?.reduce(0, +), count, compared.output)
 
+        // The training split's predictions file is also a teacher for distillation.
+        let student = try scn(["train", "--dataset", "folder", "--data", faces.path, "--run", scratch.appendingPathComponent("student").path,
+                               "--epochs", "1", "--width", "4", "--stem", "small", "--input", "16", "--batch-size", "4",
+                               "--distill-from", plain.file])
+        XCTAssertEqual(student.status, 0, student.output)
+
         // Predictions of fewer samples, a broken line, and options out of range are refused.
         let fewer = try scn(["eval", "--checkpoint", checkpoint, "--dataset", "folder", "--data", faces.path, "--split", "train", "--limit", "4",
                              "--predictions", scratch.appendingPathComponent("fewer.jsonl").path])
