@@ -120,8 +120,7 @@ public enum ConvolutionKernel {
         }
         FLOPCounter.add(g.forwardFLOPs)
         KernelProfiler.measure("conv forward") {
-            plan(g, precision, bias != nil).forward(input: input, weight: weight, bias: bias, output: output,
-                                                    keptWeights: cache?.keepsReorderedWeights == true ? cache : nil)
+            plan(g, precision, bias != nil).forward(input: input, weight: weight, bias: bias, output: output, cache: cache)
         }
     }
 
@@ -320,15 +319,17 @@ final class ConvolutionPlan {
         }
     }
 
-    /// - Parameter keptWeights: where the weights, once reordered, are kept for later calls (and taken
-    ///   from when already there); nil: reorder them into scratch memory for this call.
+    /// - Parameter cache: where the weights, once reordered, are kept for later calls (and taken from when
+    ///   already there) if it `keepsReorderedWeights`; otherwise they are reordered into scratch memory for this call.
     func forward(input: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias biasPointer: UnsafePointer<Float>?,
-                 output: UnsafeMutablePointer<Float>, keptWeights: ConvolutionWeightCache? = nil) {
+                 output: UnsafeMutablePointer<Float>, cache: ConvolutionWeightCache? = nil) {
         let wmd = forwardPrimitive.memoryDescriptor(dnnl_query_weights_md)
         func withWeights(_ body: (UnsafeMutableRawPointer) -> Void) {
-            guard let keptWeights, let reorder = forwardWeightsReorder else { return weightsIn(weight, forwardWeightsReorder, body) }
-            if keptWeights.reordered == nil { keptWeights.reordered = ConvolutionWeightCache.ReorderedWeights(weight, reorder) }
-            body(UnsafeMutableRawPointer(keptWeights.reordered!.storage))
+            guard let cache, cache.keepsReorderedWeights, let reorder = forwardWeightsReorder else {
+                return weightsIn(weight, forwardWeightsReorder, body)
+            }
+            if cache.reordered == nil { cache.reordered = ConvolutionWeightCache.ReorderedWeights(weight, reorder) }
+            body(UnsafeMutableRawPointer(cache.reordered!.storage))
         }
         forwardSource.reading(input) { src in
             withWeights { w in

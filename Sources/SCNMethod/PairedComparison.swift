@@ -101,18 +101,12 @@ public struct PairedComparison: Codable, Equatable, Sendable {
         onlySecondCorrect = zip(firstCorrect, secondCorrect).filter { !$0 && $1 }.count
         mcNemarPValue = Self.mcNemarExactPValue(onlyFirstCorrect, onlySecondCorrect)
 
-        classCounts = (0..<classCount).map { c in labels.filter { $0 == c }.count }
-        func classAccuracies(_ correct: [Bool]) -> [Double?] {
-            (0..<classCount).map { c in
-                let members = labels.indices.filter { labels[$0] == c }
-                return members.isEmpty ? nil : Double(members.filter { correct[$0] }.count) / Double(members.count)
-            }
-        }
-        firstClassAccuracies = classAccuracies(firstCorrect)
-        secondClassAccuracies = classAccuracies(secondCorrect)
         let all = Array(0..<n)
-        firstMeanClassAccuracy = Self.meanClassAccuracy(of: all, correct: firstCorrect, labels: labels, classCount: classCount)
-        secondMeanClassAccuracy = Self.meanClassAccuracy(of: all, correct: secondCorrect, labels: labels, classCount: classCount)
+        classCounts = labels.reduce(into: [Int](repeating: 0, count: classCount)) { $0[$1] += 1 }
+        firstClassAccuracies = Self.classAccuracies(of: all, correct: firstCorrect, labels: labels, classCount: classCount)
+        secondClassAccuracies = Self.classAccuracies(of: all, correct: secondCorrect, labels: labels, classCount: classCount)
+        firstMeanClassAccuracy = Self.mean(of: firstClassAccuracies)
+        secondMeanClassAccuracy = Self.mean(of: secondClassAccuracies)
         meanClassAccuracyDifference = secondMeanClassAccuracy - firstMeanClassAccuracy
 
         var generator = RandomGenerator(seed: seed)
@@ -124,22 +118,28 @@ public struct PairedComparison: Codable, Equatable, Sendable {
             for slot in 0..<n { drawn[slot] = Int(UInt64(n).multipliedFullWidth(by: generator.next()).high) }
             let secondMinusFirst = drawn.reduce(0) { $0 + (secondCorrect[$1] ? 1 : 0) - (firstCorrect[$1] ? 1 : 0) }
             accuracyDifferences.append(Double(secondMinusFirst) / Double(n))
-            meanClassDifferences.append(Self.meanClassAccuracy(of: drawn, correct: secondCorrect, labels: labels, classCount: classCount)
-                                        - Self.meanClassAccuracy(of: drawn, correct: firstCorrect, labels: labels, classCount: classCount))
+            meanClassDifferences.append(Self.mean(of: Self.classAccuracies(of: drawn, correct: secondCorrect, labels: labels, classCount: classCount))
+                                        - Self.mean(of: Self.classAccuracies(of: drawn, correct: firstCorrect, labels: labels, classCount: classCount)))
         }
         accuracyDifferenceInterval = Self.percentileInterval(accuracyDifferences, level: level)
         meanClassAccuracyDifferenceInterval = Self.percentileInterval(meanClassDifferences, level: level)
     }
 
-    /// The mean over classes (those present among `samples`) of the share of `samples` of that class that are correct.
-    static func meanClassAccuracy(of samples: [Int], correct: [Bool], labels: [Int], classCount: Int) -> Double {
+    /// Per class, the share of `samples` (indices, repeats counted) of that class that are correct; nil
+    /// for a class none of them has.
+    static func classAccuracies(of samples: [Int], correct: [Bool], labels: [Int], classCount: Int) -> [Double?] {
         var totals = [Int](repeating: 0, count: classCount), rights = [Int](repeating: 0, count: classCount)
         for i in samples {
             totals[labels[i]] += 1
             if correct[i] { rights[labels[i]] += 1 }
         }
-        let present = (0..<classCount).filter { totals[$0] > 0 }
-        return present.map { Double(rights[$0]) / Double(totals[$0]) }.reduce(0, +) / Double(max(1, present.count))
+        return (0..<classCount).map { totals[$0] == 0 ? nil : Double(rights[$0]) / Double(totals[$0]) }
+    }
+
+    /// The mean of the classes' accuracies that are known (mean class accuracy; 0 with none).
+    static func mean(of classAccuracies: [Double?]) -> Double {
+        let present = classAccuracies.compactMap { $0 }
+        return present.reduce(0, +) / Double(max(1, present.count))
     }
 
     /// The central `level` interval of `values` by percentiles (linear interpolation between order

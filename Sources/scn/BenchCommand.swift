@@ -55,6 +55,15 @@ struct BenchCommand: ParsableCommand {
         }
     }
 
+    /// The profiler's figures, milliseconds and calls per repetition (a step or a batch), under `title`.
+    private static func profileTable(_ title: String, repetitions: Int) -> String {
+        var text = "\(title), milliseconds:\n"
+        for (label, seconds, calls) in KernelProfiler.report() {
+            text += String(format: "%9.2f  %5d calls  %@\n", seconds * 1000 / Double(repetitions), calls / repetitions, label)
+        }
+        return text
+    }
+
     func run() throws {
         let depth = model == "resnet34" ? 34 : 18
         let net = ResNet(depth: depth, classCount: classes, stem: stem == "small" ? .small : .imageNet, seed: 1)
@@ -90,10 +99,7 @@ struct BenchCommand: ParsableCommand {
         let medianStep = stepSeconds.sorted()[steps / 2]
         KernelProfiler.isEnabled = false
         if profile {
-            var text = "per training step, milliseconds:\n"
-            for (label, seconds, calls) in KernelProfiler.report() {
-                text += String(format: "%9.2f  %5d calls  %@\n", seconds * 1000 / Double(steps), calls / steps, label)
-            }
+            var text = Self.profileTable("per training step", repetitions: steps)
             text += String(format: "%9.2f  total step\n", trainSeconds * 1000 / Double(steps))
             let pool = BufferPool.shared.statistics
             text += "tensor memory: peak in use \(pool.peakLive >> 20) MiB, held \(pool.allocated >> 20) MiB\n"
@@ -119,10 +125,7 @@ struct BenchCommand: ParsableCommand {
         KernelProfiler.isEnabled = false
         let medianBatch = batchSeconds.sorted()[inferBatches / 2]
         if profile {
-            var text = "per inference batch, milliseconds:\n"
-            for (label, seconds, calls) in KernelProfiler.report() {
-                text += String(format: "%9.2f  %5d calls  %@\n", seconds * 1000 / Double(inferBatches), calls / inferBatches, label)
-            }
+            var text = Self.profileTable("per inference batch", repetitions: inferBatches)
             text += String(format: "%9.2f  total batch (median %.2f)\n", batchSeconds.reduce(0, +) * 1000 / Double(inferBatches), medianBatch * 1000)
             FileHandle.standardError.write(text.data(using: .utf8)!)
         }
