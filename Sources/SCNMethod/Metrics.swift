@@ -12,6 +12,8 @@ public struct ClassificationReport: Codable, Equatable, Sendable {
     /// `confusionMatrix[true][predicted]` counts.
     public var confusionMatrix: [[Int]]
     public var count: Int
+    /// The samples predicted right: the confusion matrix's diagonal.
+    public var correctCount: Int { confusionMatrix.indices.reduce(0) { $0 + confusionMatrix[$1][$1] } }
 
     public init(predictions: [Int], labels: [Int], classCount: Int) {
         precondition(predictions.count == labels.count)

@@ -1,42 +1,6 @@
 import Foundation
 import SCNTensor
 
-/// A range that holds an unknown figure with a stated confidence, such as a 95% interval for an accuracy.
-public struct ConfidenceInterval: Codable, Equatable, Sendable {
-    public var lower: Double
-    public var upper: Double
-    /// The confidence, in (0, 1): 0.95 for a 95% interval.
-    public var level: Double
-
-    public init(lower: Double, upper: Double, level: Double) {
-        self.lower = lower
-        self.upper = upper
-        self.level = level
-    }
-
-    /// The Wilson score interval for a proportion of `successes` in `trials` (Wilson, 1927): unlike the
-    /// normal approximation it stays inside [0, 1] and holds its level near 0 and 1. `trials` at least 1.
-    public static func wilson(successes: Int, trials: Int, level: Double = 0.95) -> ConfidenceInterval {
-        precondition(trials >= 1 && (0...trials).contains(successes) && level > 0 && level < 1)
-        let z = standardNormalQuantile(0.5 + level / 2), n = Double(trials), p = Double(successes) / n
-        let center = (p + z * z / (2 * n)) / (1 + z * z / n)
-        let halfWidth = z / (1 + z * z / n) * (p * (1 - p) / n + z * z / (4 * n * n)).squareRoot()
-        return ConfidenceInterval(lower: max(0, center - halfWidth), upper: min(1, center + halfWidth), level: level)
-    }
-}
-
-/// The standard normal distribution's quantile: the z with P(Z <= z) = `probability`, in (0, 1); to about
-/// 1e-12 (bisection on `erfc`).
-public func standardNormalQuantile(_ probability: Double) -> Double {
-    precondition(probability > 0 && probability < 1)
-    var low = -40.0, high = 40.0
-    for _ in 0..<200 {
-        let middle = (low + high) / 2
-        if 0.5 * erfc(-middle / 2.0.squareRoot()) < probability { low = middle } else { high = middle }
-    }
-    return (low + high) / 2
-}
-
 /// Whether a second classifier is more accurate than a first on the same samples (a paired comparison):
 /// the accuracy difference with a bootstrap interval over the samples, the same for mean class accuracy,
 /// and McNemar's exact test on the samples only one of them gets right.

@@ -114,6 +114,25 @@ public struct SplitPredictions: Equatable, Sendable {
     /// The paired comparison of these predictions (first) with `other`'s (second), which must be of the
     /// same images with the same labels in the same order; the error names the first line that differs.
     public func compared(with other: SplitPredictions, level: Double = 0.95, resamples: Int = 10_000, seed: UInt64 = 1) throws -> PairedComparison {
+        PairedComparison(firstCorrect: correct, secondCorrect: try correctness(of: other), labels: trueLabels, classCount: classNames.count,
+                         level: level, resamples: resamples, seed: seed)
+    }
+
+    /// The comparison of two methods from runs of several seeds: `firsts[i]` and `seconds[i]` are the
+    /// predictions of the first and the second method's run of the same seed, all of the same images
+    /// with the same labels in the same order (checked against `firsts[0]`; the error names the file and line).
+    public static func methodComparison(firsts: [SplitPredictions], seconds: [SplitPredictions], level: Double = 0.95,
+                                        resamples: Int = 10_000, seed: UInt64 = 1) throws -> MethodComparison {
+        precondition(!firsts.isEmpty && firsts.count == seconds.count, "methodComparison: as many second runs as first runs")
+        let reference = firsts[0]
+        let pairs = try zip(firsts, seconds).map { (firstCorrect: try reference.correctness(of: $0), secondCorrect: try reference.correctness(of: $1)) }
+        return MethodComparison(pairs: pairs, labels: reference.trueLabels, classCount: reference.classNames.count,
+                                level: level, resamples: resamples, seed: seed)
+    }
+
+    /// Per sample of these predictions, whether `other`'s prediction is right; `other` must hold the same
+    /// images with the same labels in the same order (its classes may be listed in another order).
+    func correctness(of other: SplitPredictions) throws -> [Bool] {
         let name = file ?? "the first predictions", otherName = other.file ?? "the second predictions"
         guard Set(classNames) == Set(other.classNames) else {
             throw TrainingError(reason: "\(otherName): classes \(other.classNames), but \(name) has \(classNames)")
@@ -128,7 +147,6 @@ public struct SplitPredictions: Equatable, Sendable {
             throw TrainingError(reason: "sample \(i) (line \(i + 1)): \(name) has \(images[i]) labelled \(classNames[trueLabels[i]]), "
                                     + "\(otherName) has \(other.images[i]) labelled \(classNames[otherTrue[i]]): not predictions for the same samples")
         }
-        return PairedComparison(firstCorrect: correct, secondCorrect: zip(otherPredicted, otherTrue).map { $0 == $1 },
-                                labels: trueLabels, classCount: classNames.count, level: level, resamples: resamples, seed: seed)
+        return zip(otherPredicted, otherTrue).map { $0 == $1 }
     }
 }

@@ -58,8 +58,7 @@ struct EvalCommand: ParsableCommand {
                                    : try ensemble.evaluate(dataset, store: store, views: viewOptions.views)
         let report = evaluation.report
         if let predictions { try SplitPredictions(dataset: dataset, evaluation: evaluation).write(to: URL(fileURLWithPath: predictions)) }
-        let accuracyInterval = ConfidenceInterval.wilson(successes: zip(evaluation.predictions, dataset.labels).filter { $0 == $1 }.count,
-                                                         trials: max(1, report.count))
+        let accuracyInterval = ConfidenceInterval.wilson(successes: report.correctCount, trials: max(1, report.count))
         let calibration = Calibration(probabilities: evaluation.probabilities, labels: dataset.labels)
         let scaledCalibration = scaling.map { Calibration(probabilities: $0.scaled(evaluation.probabilities), labels: dataset.labels) }
         var result: [String: Any] = [

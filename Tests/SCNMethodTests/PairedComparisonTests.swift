@@ -13,7 +13,9 @@ final class PairedComparisonTests: XCTestCase {
         struct Quantile: Decodable { var probability: Double; var z: Double }
         var mcnemar: [McNemar]
         var wilson: [Wilson]
+        struct StudentQuantile: Decodable { var probability: Double; var degrees_of_freedom: Int; var t: Double }
         var normal_quantiles: [Quantile]
+        var student_t_quantiles: [StudentQuantile]
     }
 
     private func reference() throws -> Reference {
@@ -40,6 +42,17 @@ final class PairedComparisonTests: XCTestCase {
             XCTAssertEqual(interval.upper, item.upper, accuracy: 1e-12, "\(item)")
             XCTAssertEqual(interval.level, item.level)
         }
+    }
+
+    func testStudentTQuantilesMatchNumericalIntegration() throws {
+        let reference = try reference().student_t_quantiles
+        XCTAssertEqual(reference.count, 35)
+        for item in reference {
+            let t = studentTQuantile(item.probability, degreesOfFreedom: item.degrees_of_freedom)
+            XCTAssertEqual(t, item.t, accuracy: 1e-9 * max(1, abs(item.t)), "p = \(item.probability), \(item.degrees_of_freedom) degrees of freedom")
+        }
+        // Many degrees of freedom: the normal quantile.
+        XCTAssertEqual(studentTQuantile(0.975, degreesOfFreedom: 100_000), standardNormalQuantile(0.975), accuracy: 1e-4)
     }
 
     /// Two classifiers of about 80% and 83% whose mistakes overlap, on `n` samples of 4 classes.

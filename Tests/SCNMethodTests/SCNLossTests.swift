@@ -67,6 +67,7 @@ final class SCNLossTests: XCTestCase {
     func testMetrics() {
         let report = ClassificationReport(predictions: [0, 1, 1, 2, 2, 2], labels: [0, 1, 2, 2, 2, 0], classCount: 4)
         XCTAssertEqual(report.accuracy, 4.0 / 6, accuracy: 1e-12)
+        XCTAssertEqual(report.correctCount, 4)
         XCTAssertEqual(report.confusionMatrix, [[1, 0, 1, 0], [0, 1, 0, 0], [0, 1, 2, 0], [0, 0, 0, 0]])
         XCTAssertEqual(report.perClassAccuracy[0]!, 0.5)
         XCTAssertNil(report.perClassAccuracy[3])

@@ -470,6 +470,23 @@ final class CommandLineTests: XCTestCase {
         XCTAssertTrue(text.output.contains("per class (images, first, second") && text.output.contains("  " + SyntheticFaces.classNames[0].padding(toLength: 12, withPad: " ", startingAt: 0) + "    6  "), text.output)
         XCTAssertEqual((comparison["class_counts"] as? [Int])?.reduce(0, +), count, compared.output)
 
+        // Two methods' runs of two seeds (here the same checkpoint twice): their pairs and the mean over them.
+        let methods = try scn(["compare", "--first", plain.file, plain.file, "--second", mirrored.file, mirrored.file, "--json", "--resamples", "300"])
+        XCTAssertEqual(methods.status, 0, methods.output)
+        let overSeeds = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(methods.output.utf8)) as? [String: Any], methods.output)
+        XCTAssertEqual((overSeeds["pairs"] as? [Any])?.count, 2, methods.output)
+        XCTAssertEqual(overSeeds["first"] as? [String], [plain.file, plain.file])
+        XCTAssertEqual(try XCTUnwrap(overSeeds["accuracy_difference"] as? Double), try XCTUnwrap(comparison["accuracy_difference"] as? Double), accuracy: 1e-12)
+        XCTAssertEqual(try XCTUnwrap(overSeeds["accuracy_difference_standard_deviation"] as? Double), 0, methods.output)
+        XCTAssertNotNil(overSeeds["accuracy_difference_bootstrap_interval"] as? [String: Double], methods.output)
+        let methodsText = try scn(["compare", "--first", plain.file, plain.file, "--second", mirrored.file, mirrored.file, "--resamples", "300"])
+        XCTAssertEqual(methodsText.status, 0, methodsText.output)
+        for expected in ["2 pairs of runs", "pair 2: ", "over the seeds (Student t, 1 degree of freedom", "two-level bootstrap", "ahead in"] {
+            XCTAssertTrue(methodsText.output.contains(expected), "\(expected) in \(methodsText.output)")
+        }
+        try assertFails(["compare", "--first", plain.file, plain.file, "--second", mirrored.file], saying: "--first has 2 files and --second 1")
+        try assertFails(["compare", plain.file], saying: "expected two predictions files")
+
         // The training split's predictions file is also a teacher for distillation.
         let student = try scn(["train", "--dataset", "folder", "--data", faces.path, "--run", scratch.appendingPathComponent("student").path,
                                "--epochs", "1", "--width", "4", "--stem", "small", "--input", "16", "--batch-size", "4",
@@ -481,6 +498,8 @@ final class CommandLineTests: XCTestCase {
                              "--predictions", scratch.appendingPathComponent("fewer.jsonl").path])
         XCTAssertEqual(fewer.status, 0, fewer.output)
         try assertFails(["compare", plain.file, scratch.appendingPathComponent("fewer.jsonl").path], saying: "not predictions for the same split")
+        try assertFails(["compare", "--first", plain.file, plain.file, "--second", mirrored.file, scratch.appendingPathComponent("fewer.jsonl").path],
+                        saying: "not predictions for the same split")
         var lines = try String(contentsOfFile: mirrored.file, encoding: .utf8).split(separator: "\n").map(String.init)
         lines[1] = "{\"index\": 1"
         let broken = scratch.appendingPathComponent("broken.jsonl").path
