@@ -30,7 +30,7 @@ struct CompareCommand: ParsableCommand {
     @Option(parsing: .upToNextOption, help: ArgumentHelp("The second method's runs' predictions, of the same seeds in the same order.", valueName: "file"))
     var second: [String] = []
     @Option(help: "The intervals' confidence, in (0, 1).") var level = 0.95
-    @Option(help: "Bootstrap resamples of the images.") var resamples = 10_000
+    @Option(help: "Bootstrap resamples (of the images; with --first and --second also of the pairs).") var resamples = 10_000
     @Option(help: "The bootstrap's random seed.") var seed: UInt64 = 1
     @Flag(help: "Print one JSON object.") var json = false
 
@@ -82,10 +82,10 @@ struct CompareCommand: ParsableCommand {
         let k = comparison.pairs.count
         print("\(comparison.count) images, the same in every file; \(k) pair\(k == 1 ? "" : "s") of runs (--first i against --second i)")
         for (i, pair) in comparison.pairs.enumerated() {
-            print("pair \(i + 1): \(first[i]) \(String(format: "%.2f%%", 100 * pair.firstAccuracy)), \(second[i]) "
-                  + "\(String(format: "%.2f%%", 100 * pair.secondAccuracy)): \(points(pair.accuracyDifference)) "
-                  + "(\(percent) paired interval \(interval(pair.accuracyDifferenceInterval, signed: true)), "
+            print(String(format: "pair %d: first %.2f%%, second %.2f%%: ", i + 1, 100 * pair.firstAccuracy, 100 * pair.secondAccuracy)
+                  + "\(points(pair.accuracyDifference)) (\(percent) paired interval \(interval(pair.accuracyDifferenceInterval, signed: true)), "
                   + String(format: "McNemar p = %.3g)", pair.mcNemarPValue))
+            print("  first:  \(first[i])\n  second: \(second[i])")
         }
         print(String(format: "mean over the pairs: first %.2f%%, second %.2f%% (mean class accuracy %.2f%% and %.2f%%)", 100 * comparison.firstAccuracy,
                      100 * comparison.secondAccuracy, 100 * comparison.firstMeanClassAccuracy, 100 * comparison.secondMeanClassAccuracy))

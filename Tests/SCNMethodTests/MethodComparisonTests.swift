@@ -93,18 +93,10 @@ final class MethodComparisonTests: XCTestCase {
                       && comparison.meanClassAccuracyDifference < comparison.meanClassAccuracyDifferenceBootstrapInterval.upper)
     }
 
-    private func predictions(labels: [Int], predicted: [Int], imagePrefix: String = "/faces") -> SplitPredictions {
-        let classes = ["neutral", "happiness", "surprise"]
-        let dataset = ExpressionDataset(name: "test", classNames: classes, imagePaths: labels.indices.map { "\(imagePrefix)/\($0).png" }, labels: labels)
-        let probabilities = predicted.map { p in (0..<3).map { $0 == p ? Float(0.5) : 0.25 } }
-        return SplitPredictions(dataset: dataset, evaluation: Evaluation(probabilities: probabilities, alphas: labels.map { _ in 0.75 },
-                                                                         labels: labels, classCount: 3))
-    }
-
     func testPredictionFilesOfSeveralSeedsAndTheirChecks() throws {
         let labels = [0, 1, 2, 2, 1, 0, 0, 2]
-        let firsts = [predictions(labels: labels, predicted: [0, 1, 2, 0, 1, 1, 0, 2]), predictions(labels: labels, predicted: [0, 1, 1, 2, 1, 0, 0, 0])]
-        let seconds = [predictions(labels: labels, predicted: [0, 1, 2, 2, 1, 0, 2, 2]), predictions(labels: labels, predicted: [0, 1, 2, 2, 1, 0, 0, 0])]
+        let firsts = [samplePredictions(labels: labels, predicted: [0, 1, 2, 0, 1, 1, 0, 2]), samplePredictions(labels: labels, predicted: [0, 1, 1, 2, 1, 0, 0, 0])]
+        let seconds = [samplePredictions(labels: labels, predicted: [0, 1, 2, 2, 1, 0, 2, 2]), samplePredictions(labels: labels, predicted: [0, 1, 2, 2, 1, 0, 0, 0])]
         let comparison = try SplitPredictions.methodComparison(firsts: firsts, seconds: seconds, resamples: 200)
         // Pair 1: 6/8 against 7/8; pair 2: 6/8 against 7/8.
         XCTAssertEqual(comparison.firstAccuracy, 6.0 / 8)
@@ -117,10 +109,10 @@ final class MethodComparisonTests: XCTestCase {
 
         var relabelled = labels
         relabelled[3] = 0
-        XCTAssertThrowsError(try SplitPredictions.methodComparison(firsts: firsts, seconds: [seconds[0], predictions(labels: relabelled, predicted: relabelled)])) { error in
+        XCTAssertThrowsError(try SplitPredictions.methodComparison(firsts: firsts, seconds: [seconds[0], samplePredictions(labels: relabelled, predicted: relabelled)])) { error in
             XCTAssertTrue("\(error)".contains("sample 3 (line 4)"), "\(error)")
         }
-        XCTAssertThrowsError(try SplitPredictions.methodComparison(firsts: [firsts[0], predictions(labels: labels, predicted: labels, imagePrefix: "/other")],
+        XCTAssertThrowsError(try SplitPredictions.methodComparison(firsts: [firsts[0], samplePredictions(labels: labels, predicted: labels, imagePrefix: "/other")],
                                                                    seconds: seconds)) { error in
             XCTAssertTrue("\(error)".contains("sample 0 (line 1)") && "\(error)".contains("/other/0.png"), "\(error)")
         }

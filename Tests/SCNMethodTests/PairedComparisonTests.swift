@@ -114,21 +114,13 @@ final class PairedComparisonTests: XCTestCase {
         XCTAssertEqual(same.mcNemarPValue, 1)
     }
 
-    private func predictions(labels: [Int], predicted: [Int]) -> SplitPredictions {
-        let classes = ["neutral", "happiness", "surprise"]
-        let dataset = ExpressionDataset(name: "test", classNames: classes, imagePaths: labels.indices.map { "/faces/\($0).png" }, labels: labels)
-        let probabilities = predicted.map { p in (0..<3).map { $0 == p ? Float(0.5) : 0.25 } }
-        return SplitPredictions(dataset: dataset, evaluation: Evaluation(probabilities: probabilities, alphas: labels.map { _ in 0.75 },
-                                                                         labels: labels, classCount: 3))
-    }
-
     func testPredictionFilesRoundTripAndRefuseOtherSamples() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("scn-paired-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         let labels = [0, 1, 2, 2, 1, 0, 0, 2]
-        let first = predictions(labels: labels, predicted: [0, 1, 2, 0, 1, 1, 0, 2])
-        let second = predictions(labels: labels, predicted: [0, 1, 2, 2, 1, 0, 2, 2])
+        let first = samplePredictions(labels: labels, predicted: [0, 1, 2, 0, 1, 1, 0, 2])
+        let second = samplePredictions(labels: labels, predicted: [0, 1, 2, 2, 1, 0, 2, 2])
         let firstFile = folder.appendingPathComponent("first.jsonl"), secondFile = folder.appendingPathComponent("second.jsonl")
         try first.write(to: firstFile)
         try second.write(to: secondFile)
@@ -155,11 +147,11 @@ final class PairedComparisonTests: XCTestCase {
 
         var relabelled = labels
         relabelled[5] = 1
-        let other = predictions(labels: relabelled, predicted: relabelled)
+        let other = samplePredictions(labels: relabelled, predicted: relabelled)
         XCTAssertThrowsError(try first.compared(with: other)) { error in
             XCTAssertTrue("\(error)".contains("sample 5 (line 6)"), "\(error)")
         }
-        XCTAssertThrowsError(try first.compared(with: predictions(labels: Array(labels.prefix(5)), predicted: Array(labels.prefix(5))))) { error in
+        XCTAssertThrowsError(try first.compared(with: samplePredictions(labels: Array(labels.prefix(5)), predicted: Array(labels.prefix(5))))) { error in
             XCTAssertTrue("\(error)".contains("has 5 samples"), "\(error)")
         }
 
