@@ -78,7 +78,12 @@ struct CompareCommand: ParsableCommand {
         let seconds = try second.map { try SplitPredictions.read(URL(fileURLWithPath: $0)) }
         let comparison = try SplitPredictions.methodComparison(firsts: firsts, seconds: seconds, level: level, resamples: resamples, seed: seed)
         let classNames = firsts[0].classNames
-        if json { return try printJSON(comparison, first: first, second: second, classNames: classNames) }
+        if json {
+            // With one pair there is no spread over seeds: null, not a missing key.
+            return try printJSON(comparison, first: first, second: second, classNames: classNames,
+                                 nullWhereMissing: ["accuracy_difference_standard_deviation", "accuracy_difference_seed_interval",
+                                                    "mean_class_accuracy_difference_seed_interval"])
+        }
         let k = comparison.pairs.count
         print("\(comparison.count) images, the same in every file; \(k) pair\(k == 1 ? "" : "s") of runs (--first i against --second i)")
         for (i, pair) in comparison.pairs.enumerated() {
@@ -106,14 +111,17 @@ struct CompareCommand: ParsableCommand {
                              second: comparison.secondClassAccuracies, heading: "per class, averaged over the runs (images, first, second, second - first in points):")
     }
 
-    /// `comparison` as one JSON object (snake-case keys) with the files compared and the class names.
-    private func printJSON<Comparison: Encodable>(_ comparison: Comparison, first: Any, second: Any, classNames: [String]) throws {
+    /// `comparison` as one JSON object (snake-case keys) with the files compared and the class names;
+    /// `nullWhereMissing` keys the encoder left out (nil) are written as null.
+    private func printJSON<Comparison: Encodable>(_ comparison: Comparison, first: Any, second: Any, classNames: [String],
+                                                  nullWhereMissing: [String] = []) throws {
         let encoder = JSONEncoder()
         encoder.keyEncodingStrategy = .convertToSnakeCase
         var object = try JSONSerialization.jsonObject(with: try encoder.encode(comparison)) as! [String: Any]
         object["first"] = first
         object["second"] = second
         object["class_names"] = classNames
+        for key in nullWhereMissing where object[key] == nil { object[key] = NSNull() }
         print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]), as: UTF8.self))
     }
 

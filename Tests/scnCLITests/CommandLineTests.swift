@@ -484,6 +484,11 @@ final class CommandLineTests: XCTestCase {
         for expected in ["2 pairs of runs", "pair 2: ", "over the seeds (Student t, 1 degree of freedom", "two-level bootstrap", "ahead in"] {
             XCTAssertTrue(methodsText.output.contains(expected), "\(expected) in \(methodsText.output)")
         }
+        let onePair = try scn(["compare", "--first", plain.file, "--second", mirrored.file, "--json", "--resamples", "300"])
+        XCTAssertEqual(onePair.status, 0, onePair.output)
+        let onePairFigures = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(onePair.output.utf8)) as? [String: Any], onePair.output)
+        XCTAssertTrue(onePairFigures["accuracy_difference_seed_interval"] is NSNull, onePair.output)
+        XCTAssertTrue(onePairFigures["accuracy_difference_standard_deviation"] is NSNull, onePair.output)
         try assertFails(["compare", "--first", plain.file, plain.file, "--second", mirrored.file], saying: "--first has 2 files and --second 1")
         try assertFails(["compare", plain.file], saying: "expected two predictions files")
 
