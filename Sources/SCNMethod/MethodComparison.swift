@@ -89,11 +89,10 @@ public struct MethodComparison: Codable, Equatable, Sendable {
             for slot in 0..<n { drawnSamples[slot] = draw(below: n) }
             var accuracySum = 0.0, meanClassSum = 0.0
             for p in drawnPairs {
-                let pair = pairs[p]
-                let secondMinusFirst = drawnSamples.reduce(0) { $0 + (pair.secondCorrect[$1] ? 1 : 0) - (pair.firstCorrect[$1] ? 1 : 0) }
-                accuracySum += Double(secondMinusFirst) / Double(n)
-                meanClassSum += PairedComparison.mean(of: PairedComparison.classAccuracies(of: drawnSamples, correct: pair.secondCorrect, labels: labels, classCount: classCount))
-                    - PairedComparison.mean(of: PairedComparison.classAccuracies(of: drawnSamples, correct: pair.firstCorrect, labels: labels, classCount: classCount))
+                let resampled = PairedComparison.differences(over: drawnSamples, firstCorrect: pairs[p].firstCorrect,
+                                                             secondCorrect: pairs[p].secondCorrect, labels: labels, classCount: classCount)
+                accuracySum += resampled.accuracy
+                meanClassSum += resampled.meanClassAccuracy
             }
             accuracyDifferences.append(accuracySum / Double(k))
             meanClassDifferences.append(meanClassSum / Double(k))

@@ -80,10 +80,9 @@ public struct PairedComparison: Codable, Equatable, Sendable {
         var drawn = [Int](repeating: 0, count: n)
         for _ in 0..<resamples {
             for slot in 0..<n { drawn[slot] = Int(UInt64(n).multipliedFullWidth(by: generator.next()).high) }
-            let secondMinusFirst = drawn.reduce(0) { $0 + (secondCorrect[$1] ? 1 : 0) - (firstCorrect[$1] ? 1 : 0) }
-            accuracyDifferences.append(Double(secondMinusFirst) / Double(n))
-            meanClassDifferences.append(Self.mean(of: Self.classAccuracies(of: drawn, correct: secondCorrect, labels: labels, classCount: classCount))
-                                        - Self.mean(of: Self.classAccuracies(of: drawn, correct: firstCorrect, labels: labels, classCount: classCount)))
+            let resampled = Self.differences(over: drawn, firstCorrect: firstCorrect, secondCorrect: secondCorrect, labels: labels, classCount: classCount)
+            accuracyDifferences.append(resampled.accuracy)
+            meanClassDifferences.append(resampled.meanClassAccuracy)
         }
         accuracyDifferenceInterval = Self.percentileInterval(accuracyDifferences, level: level)
         meanClassAccuracyDifferenceInterval = Self.percentileInterval(meanClassDifferences, level: level)
@@ -98,6 +97,24 @@ public struct PairedComparison: Codable, Equatable, Sendable {
             if correct[i] { rights[labels[i]] += 1 }
         }
         return (0..<classCount).map { totals[$0] == 0 ? nil : Double(rights[$0]) / Double(totals[$0]) }
+    }
+
+    /// Over `samples` (indices, repeats counted): the second classifier's accuracy minus the first's, and
+    /// the same for mean class accuracy (over the classes `samples` holds). One pass, for the bootstrap's resamples.
+    static func differences(over samples: [Int], firstCorrect: [Bool], secondCorrect: [Bool], labels: [Int],
+                            classCount: Int) -> (accuracy: Double, meanClassAccuracy: Double) {
+        var totals = [Int](repeating: 0, count: classCount)
+        var firstRights = [Int](repeating: 0, count: classCount), secondRights = [Int](repeating: 0, count: classCount)
+        for i in samples {
+            totals[labels[i]] += 1
+            if firstCorrect[i] { firstRights[labels[i]] += 1 }
+            if secondCorrect[i] { secondRights[labels[i]] += 1 }
+        }
+        func accuracies(_ rights: [Int]) -> [Double?] {
+            (0..<classCount).map { totals[$0] == 0 ? nil : Double(rights[$0]) / Double(totals[$0]) }
+        }
+        let secondMinusFirst = secondRights.reduce(0, +) - firstRights.reduce(0, +)
+        return (Double(secondMinusFirst) / Double(samples.count), mean(of: accuracies(secondRights)) - mean(of: accuracies(firstRights)))
     }
 
     /// The mean of the classes' accuracies that are known (mean class accuracy; 0 with none).
