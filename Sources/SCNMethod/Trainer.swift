@@ -164,7 +164,7 @@ public final class Trainer {
             optimizer.learningRate = schedule.learningRate(atEpoch: Double(epoch) + Double(step) / Double(stepsPerEpoch))
             model.zeroGrad()
             let output = model(batch.images, labels: batch.labels)
-            let weightedLogits = isSCN ? c.alphaScaling.scale(output.alpha, labels: batch.labels) * output.logits : output.logits
+            let weightedLogits = isSCN && c.importanceWeighting ? c.alphaScaling.scale(output.alpha, labels: batch.labels) * output.logits : output.logits
             // Soft targets where votes or a teacher give them (both checked at the epoch's start), else the labels.
             let softTargets: [[Float]]?
             if let teacherWeight = c.distillationWeight {
@@ -175,13 +175,18 @@ public final class Trainer {
             let wce = softTargets.map { crossEntropy(weightedLogits, targets: Tensor($0.flatMap { $0 }, shape: [$0.count, dataset.classCount])) }
                 ?? crossEntropy(weightedLogits, labels: batch.labels)
             var loss = wce
-            var rankLoss: RankRegularization?
+            // The batch's ranking by alpha: its loss where rank regularization is on; its low-importance group
+            // (the paper's relabeling candidates) in any case.
+            var ranking: RankRegularization?
             if isSCN {
                 let rr = RankRegularization(alpha: output.alpha, datasetIndices: batch.indices, beta: c.beta, margin: model.margin)
-                loss = c.lossForm == .paper ? c.gamma * rr.loss + (1 - c.gamma) * wce : wce + rr.loss
-                rankLoss = rr
-                if rr.isActive { activeBatches += 1 }
+                if c.rankRegularization {
+                    loss = c.lossForm == .paper ? c.gamma * rr.loss + (1 - c.gamma) * wce : wce + rr.loss
+                    if rr.isActive { activeBatches += 1 }
+                }
+                ranking = rr
             }
+            let rankLoss = c.rankRegularization ? ranking : nil
             let lossValue = loss.item()
             guard lossValue.isFinite else {
                 throw TrainingError(reason: "the loss became \(lossValue.isNaN ? "NaN" : "\(lossValue)") at epoch \(epoch + 1), step \(step + 1); "
@@ -218,7 +223,7 @@ public final class Trainer {
             if let onStep {
                 onStep(step + 1, stepsPerEpoch, Double(seen) / (Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9))
             }
-            if relabeling, let rr = rankLoss {
+            if relabeling, let rr = ranking {
                 let probabilities: Tensor
                 switch c.relabelProbabilities {
                 case .logits: probabilities = softmax(output.logits.detached())

@@ -61,6 +61,13 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     public var warmupEpochs: Double = 0
     public var augmentation: Augmentation = .cropFlip
     // SCN.
+    /// SCN's importance weighting: alpha scales the logits of the cross-entropy (WCE). Off, the
+    /// cross-entropy reads the plain logits: an ablation of the paper's Table 5 (with `rankRegularization`
+    /// and relabeling, each module can be switched off).
+    public var importanceWeighting = true
+    /// SCN's rank regularization (RR) of alpha over the batch. Off, alpha is trained by the weighted
+    /// cross-entropy alone (or not at all, with `importanceWeighting` off too).
+    public var rankRegularization = true
     public var beta: Float = 0.7
     public var margin: Float = 0.15
     public var learnsMargin = false
@@ -103,7 +110,7 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     public static var keys: [String] { CodingKeys.allCases.map(\.stringValue) }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case method, targets, distillationWeight, depth, stem, width, inputSize, startInputSize, inputRampEndEpoch, epochs, batchSize, optimizer, learningRate, momentum, weightDecay, schedule, milestones, decay, warmupEpochs, augmentation, beta, margin, learnsMargin, relabelThreshold, gamma, relabelStartEpoch, relabelStopEpoch, relabelScope, relabelProbabilities, lossForm, alphaScaling, baselineWarmupEpochs, relabelConfidence, relabelPatience, importanceInput, weightAverageDecay, weightAverageStartEpoch, seed, precision
+        case method, targets, distillationWeight, depth, stem, width, inputSize, startInputSize, inputRampEndEpoch, epochs, batchSize, optimizer, learningRate, momentum, weightDecay, schedule, milestones, decay, warmupEpochs, augmentation, importanceWeighting, rankRegularization, beta, margin, learnsMargin, relabelThreshold, gamma, relabelStartEpoch, relabelStopEpoch, relabelScope, relabelProbabilities, lossForm, alphaScaling, baselineWarmupEpochs, relabelConfidence, relabelPatience, importanceInput, weightAverageDecay, weightAverageStartEpoch, seed, precision
     }
 
     /// Decodes a configuration; keys a file does not have (one written by an earlier version) keep
@@ -130,6 +137,8 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
         decay = try container.decodeIfPresent(type(of: decay), forKey: .decay) ?? decay
         warmupEpochs = try container.decodeIfPresent(type(of: warmupEpochs), forKey: .warmupEpochs) ?? warmupEpochs
         augmentation = try container.decodeIfPresent(type(of: augmentation), forKey: .augmentation) ?? augmentation
+        importanceWeighting = try container.decodeIfPresent(type(of: importanceWeighting), forKey: .importanceWeighting) ?? importanceWeighting
+        rankRegularization = try container.decodeIfPresent(type(of: rankRegularization), forKey: .rankRegularization) ?? rankRegularization
         beta = try container.decodeIfPresent(type(of: beta), forKey: .beta) ?? beta
         margin = try container.decodeIfPresent(type(of: margin), forKey: .margin) ?? margin
         learnsMargin = try container.decodeIfPresent(type(of: learnsMargin), forKey: .learnsMargin) ?? learnsMargin

@@ -82,6 +82,10 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Schedule decay: the multi-step factor or the exponential rate per epoch.") var decay: Float?
     @Option(help: "Linear warm-up length in epochs.") var warmup: Double?
     @Option(help: "Augmentation: none, crop-flip, official or affine-flip-erase.") var augmentation: TrainingConfiguration.Augmentation?
+    @Flag(inversion: .prefixedNo, help: "SCN: alpha scales the logits of the cross-entropy (on by default; off for the paper's ablation of its modules).")
+    var importanceWeighting: Bool?
+    @Flag(inversion: .prefixedNo, help: "SCN: the rank-regularization loss (on by default; off for the paper's ablation of its modules).")
+    var rankRegularization: Bool?
     @Option(help: "SCN: fraction of the batch in the high-importance group (beta).") var beta: Float?
     @Option(help: "SCN: rank-regularization margin delta1.") var margin: Float?
     @Flag(help: "SCN: learn the margin.") var learnMargin = false
@@ -155,6 +159,8 @@ struct TrainCommand: ParsableCommand {
         if let warmup { c.warmupEpochs = warmup }
         if let decay { c.decay = decay }
         if let augmentation { c.augmentation = augmentation }
+        if let importanceWeighting { c.importanceWeighting = importanceWeighting }
+        if let rankRegularization { c.rankRegularization = rankRegularization }
         if let beta { c.beta = beta }
         if let margin { c.margin = margin }
         if learnMargin { c.learnsMargin = true }
@@ -206,6 +212,11 @@ struct TrainCommand: ParsableCommand {
             }
         }
         guard c.beta > 0 && c.beta < 1 else { throw ValidationError("--beta must be between 0 and 1") }
+        if c.method == .scn, !c.importanceWeighting, !c.rankRegularization, c.relabelScope == .lowImportance,
+           c.relabelStartEpoch < min(c.epochs, c.relabelStopEpoch ?? .max) {
+            throw ValidationError("--no-importance-weighting --no-rank-regularization leave alpha untrained, so its low-importance group "
+                                  + "is arbitrary: relabel every sample (--relabel-scope all) or none (--relabel-start \(c.epochs))")
+        }
         if let stop = c.relabelStopEpoch, stop <= c.relabelStartEpoch {
             throw ValidationError("--relabel-stop \(stop) is not after the relabeling start (\(c.relabelStartEpoch)): nothing would be relabeled")
         }

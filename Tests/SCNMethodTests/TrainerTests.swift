@@ -113,6 +113,48 @@ final class TrainerTests: XCTestCase {
         try checkResumeIsBitIdentical(warmUp)
     }
 
+    /// The paper's ablation of SCN's modules (its Table 5). With the importance weighting and the rank loss
+    /// both off and no relabeling, SCN trains exactly the baseline's network, bit for bit; each module on
+    /// its own moves the weights away from it; relabeling alone (every sample a candidate) relabels.
+    func testEachSCNModuleCanBeSwitchedOff() throws {
+        let (train, store) = Self.syntheticData(count: 96, seed: 5)
+        func trained(_ change: (inout TrainingConfiguration) -> Void) throws -> Trainer {
+            var c = Self.configuration(epochs: 3)
+            c.relabelStartEpoch = 100
+            change(&c)
+            let trainer = quietTrainer(c, train, store)
+            try trainer.run(in: try temporaryDirectory())
+            return trainer
+        }
+        func maximumDifference(_ a: Trainer, _ b: Trainer) -> Float {
+            let x = a.model.stateDictionary().tensors, y = b.model.stateDictionary().tensors
+            XCTAssertEqual(Set(x.keys), Set(y.keys))
+            return x.keys.map { key in zip(x[key]!.scalars, y[key]!.scalars).map { abs($0 - $1) }.max() ?? 0 }.max() ?? 0
+        }
+        let baseline = try trained { $0.method = .baseline }
+        let neither = try trained { $0.importanceWeighting = false; $0.rankRegularization = false }
+        XCTAssertEqual(maximumDifference(baseline, neither), 0, "SCN without its modules is the baseline")
+        XCTAssertEqual(neither.history.map(\.rankRegularization), [0, 0, 0])
+        XCTAssertEqual(neither.history.map(\.loss), baseline.history.map(\.loss))
+
+        let weightingOnly = try trained { $0.rankRegularization = false }
+        XCTAssertGreaterThan(maximumDifference(baseline, weightingOnly), 1e-3, "alpha scales the logits")
+        XCTAssertEqual(weightingOnly.history.map(\.rankRegularization), [0, 0, 0], "no rank loss is reported where it is off")
+        XCTAssertEqual(weightingOnly.history.map(\.rankRegularizationActiveFraction), [0, 0, 0])
+        let rankOnly = try trained { $0.importanceWeighting = false }
+        XCTAssertGreaterThan(maximumDifference(baseline, rankOnly), 1e-3, "the rank loss reaches the backbone through alpha")
+        XCTAssertTrue(rankOnly.history.contains { $0.rankRegularization > 0 }, "\(rankOnly.history.map(\.rankRegularization))")
+        // Without the rank loss, the weighted cross-entropy is the whole loss.
+        XCTAssertEqual(weightingOnly.history.map(\.loss), weightingOnly.history.map(\.weightedCrossEntropy))
+
+        let relabelingOnly = try trained {
+            $0.importanceWeighting = false; $0.rankRegularization = false
+            $0.relabelStartEpoch = 1; $0.relabelScope = .all; $0.relabelPatience = 1
+        }
+        XCTAssertFalse(relabelingOnly.relabelLog.isEmpty, "relabeling alone relabels")
+        XCTAssertEqual(Set(relabelingOnly.relabelLog.map(\.epoch)).min(), 2, "from its start epoch")
+    }
+
     /// A run with a weight average that started before the interruption (epoch 1) and one where it starts
     /// after (epoch 2, the checkpoint has none yet) resume exactly, average included.
     func testRunsWithAWeightAverageResumeBitIdentically() throws {

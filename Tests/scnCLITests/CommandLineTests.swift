@@ -318,16 +318,20 @@ final class CommandLineTests: XCTestCase {
         try assertFails(["train"] + options + ["--start-input", "32"], saying: "--start-input 32: expected a size from 8 to --input (16)")
         try assertFails(["train"] + options + ["--input-ramp-end", "1"], saying: "--input-ramp-end: give the first epoch's input size with --start-input")
         try assertFails(["train"] + options + ["--start-input", "8", "--input-ramp-end", "2"], saying: "--input-ramp-end 2: expected an epoch from 1 to --epochs (1)")
+        try assertFails(["train"] + options + ["--no-importance-weighting", "--no-rank-regularization", "--relabel-start", "0"],
+                        saying: "--no-importance-weighting --no-rank-regularization leave alpha untrained")
 
         // A setting that is nil by default (left out of configuration.json) is still a known key.
-        try Data(#"{"relabelStopEpoch": 12, "relabelStartEpoch": 3, "weightAverageDecay": 0.5, "startInputSize": 8}"#.utf8).write(to: file)
-        let configured = try scn(["train"] + options + ["--config", file.path])
+        try Data(#"{"relabelStopEpoch": 12, "relabelStartEpoch": 3, "weightAverageDecay": 0.5, "startInputSize": 8, "importanceWeighting": false}"#.utf8).write(to: file)
+        let configured = try scn(["train"] + options + ["--config", file.path, "--no-rank-regularization"])
         XCTAssertEqual(configured.status, 0, configured.output)
         let saved = try JSONSerialization.jsonObject(with: Data(contentsOf: run.appendingPathComponent("configuration.json"))) as? [String: Any]
         XCTAssertEqual(saved?["relabelStopEpoch"] as? Int, 12)
         XCTAssertEqual(saved?["relabelStartEpoch"] as? Int, 3)
         XCTAssertEqual(saved?["weightAverageDecay"] as? Double, 0.5)
         XCTAssertEqual(saved?["startInputSize"] as? Int, 8)
+        XCTAssertEqual(saved?["importanceWeighting"] as? Bool, false)
+        XCTAssertEqual(saved?["rankRegularization"] as? Bool, false, "an option overrides the file's default")
         XCTAssertEqual(saved?["inputRampEndEpoch"] as? Int, 1, "the ramp ends at half the epochs by default (at least 1)")
         let line = try String(contentsOf: run.appendingPathComponent("metrics.jsonl"), encoding: .utf8)
         XCTAssertTrue(line.contains("validationAccuracyOfTrainedWeights"), "the average is validated beside the weights: \(line)")
