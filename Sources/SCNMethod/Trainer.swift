@@ -400,7 +400,7 @@ public final class Trainer {
         }
         if configuration.method == .scn {
             parts.append(String(format: "alpha %.3f±%.3f", m.alphaMean, m.alphaStd))
-            parts.append(String(format: "RR active %.0f%%", 100 * m.rankRegularizationActiveFraction))
+            parts.append(configuration.rankRegularization ? String(format: "RR active %.0f%%", 100 * m.rankRegularizationActiveFraction) : "RR off")
             let judged = [m.relabelPrecision.map { String(format: "%.0f%% right", 100 * $0) },
                           m.relabelVoteSupport.map { String(format: "%.0f%% to a class 2+ annotators chose", 100 * $0) }].compactMap { $0 }
             parts.append("relabels \(m.relabels)" + (judged.isEmpty ? "" : " (\(judged.joined(separator: ", ")))"))

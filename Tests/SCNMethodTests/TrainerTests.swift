@@ -141,9 +141,11 @@ final class TrainerTests: XCTestCase {
         XCTAssertGreaterThan(maximumDifference(baseline, weightingOnly), 1e-3, "alpha scales the logits")
         XCTAssertEqual(weightingOnly.history.map(\.rankRegularization), [0, 0, 0], "no rank loss is reported where it is off")
         XCTAssertEqual(weightingOnly.history.map(\.rankRegularizationActiveFraction), [0, 0, 0])
+        XCTAssertTrue(weightingOnly.summaryLine(weightingOnly.history[2]).contains("RR off"), weightingOnly.summaryLine(weightingOnly.history[2]))
         let rankOnly = try trained { $0.importanceWeighting = false }
         XCTAssertGreaterThan(maximumDifference(baseline, rankOnly), 1e-3, "the rank loss reaches the backbone through alpha")
         XCTAssertTrue(rankOnly.history.contains { $0.rankRegularization > 0 }, "\(rankOnly.history.map(\.rankRegularization))")
+        XCTAssertTrue(rankOnly.summaryLine(rankOnly.history[2]).contains("RR active"), rankOnly.summaryLine(rankOnly.history[2]))
         // Without the rank loss, the weighted cross-entropy is the whole loss.
         XCTAssertEqual(weightingOnly.history.map(\.loss), weightingOnly.history.map(\.weightedCrossEntropy))
 
