@@ -19,16 +19,18 @@ def interval(i):
 
 
 def relabels(run):
+    """The run's relabel count, and the share of those with a known clean label that restored it (None: none known)."""
     path = os.path.join(run, "relabels.jsonl")
-    events = [json.loads(line) for line in open(path)] if os.path.exists(path) else []
-    right = sum(1 for e in events if e.get("cleanLabel") is not None and e["newLabel"] == e["cleanLabel"])
-    return len(events), right
+    events = [json.loads(line) for line in open(path) if line.strip()] if os.path.exists(path) else []
+    judged = [e for e in events if e.get("cleanLabel") is not None]
+    right = sum(e["newLabel"] == e["cleanLabel"] for e in judged)
+    return len(events), right / len(judged) if judged else None
 
 
 comparison = json.load(sys.stdin)
 label, runs = sys.argv[1], sys.argv[2:]
 counts = [relabels(run) for run in runs]
-relabel_text = ", ".join(f"{n} ({100 * right / n:.0f}%)" if n else "0" for n, right in counts)
+relabel_text = ", ".join(f"{n} ({100 * share:.0f}%)" if share is not None else f"{n}" for n, share in counts)
 print(f"| {label} | {percent(comparison['first_accuracy'])} | {percent(comparison['second_accuracy'])} "
       f"| {points(comparison['accuracy_difference'])} | {interval(comparison['accuracy_difference_seed_interval'])} "
       f"| {interval(comparison['accuracy_difference_bootstrap_interval'])} "

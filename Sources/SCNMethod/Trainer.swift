@@ -175,18 +175,15 @@ public final class Trainer {
             let wce = softTargets.map { crossEntropy(weightedLogits, targets: Tensor($0.flatMap { $0 }, shape: [$0.count, dataset.classCount])) }
                 ?? crossEntropy(weightedLogits, labels: batch.labels)
             var loss = wce
-            // The batch's ranking by alpha: its loss where rank regularization is on; its low-importance group
-            // (the paper's relabeling candidates) in any case.
-            var ranking: RankRegularization?
-            if isSCN {
-                let rr = RankRegularization(alpha: output.alpha, datasetIndices: batch.indices, beta: c.beta, margin: model.margin)
-                if c.rankRegularization {
-                    loss = c.lossForm == .paper ? c.gamma * rr.loss + (1 - c.gamma) * wce : wce + rr.loss
-                    if rr.isActive { activeBatches += 1 }
-                }
-                ranking = rr
-            }
+            // The batch's ranking by alpha: its loss where rank regularization is on, its low-importance group
+            // (the paper's relabeling candidates) where relabeling is.
+            let ranking = isSCN && (c.rankRegularization || relabeling)
+                ? RankRegularization(alpha: output.alpha, datasetIndices: batch.indices, beta: c.beta, margin: model.margin) : nil
             let rankLoss = c.rankRegularization ? ranking : nil
+            if let rr = rankLoss {
+                loss = c.lossForm == .paper ? c.gamma * rr.loss + (1 - c.gamma) * wce : wce + rr.loss
+                if rr.isActive { activeBatches += 1 }
+            }
             let lossValue = loss.item()
             guard lossValue.isFinite else {
                 throw TrainingError(reason: "the loss became \(lossValue.isNaN ? "NaN" : "\(lossValue)") at epoch \(epoch + 1), step \(step + 1); "
