@@ -1,6 +1,7 @@
 """One Markdown row of Benchmarks/module_ablation.sh's table: reads `scn compare --first ... --second ... --json`
 on standard input; the arguments are the row's label and the second method's run directories (their
-relabels.jsonl give the relabel counts and how many relabels restored the clean label)."""
+relabels.jsonl give the relabel counts and how many relabels restored the clean label; the last line of their
+metrics.jsonl, the spread of alpha and the wrong-label AUC of 1 - alpha at the end)."""
 import json
 import os
 import sys
@@ -27,6 +28,30 @@ def relabels(run):
     return len(events), right / len(judged) if judged else None
 
 
+def last_epoch_alpha(run):
+    """The run's alpha standard deviation and wrong-label AUC in its last epoch; None where alpha was not trained."""
+    configuration = json.load(open(os.path.join(run, "configuration.json")))
+    if not configuration.get("importanceWeighting", True):
+        return None
+    lines = [line for line in open(os.path.join(run, "metrics.jsonl")) if line.strip()]
+    last = json.loads(lines[-1])
+    return last["alphaStd"], last.get("wrongLabelAUC")
+
+
+def span(values, digits):
+    low, high = min(values), max(values)
+    return f"{low:.{digits}f}" if f"{low:.{digits}f}" == f"{high:.{digits}f}" else f"{low:.{digits}f}-{high:.{digits}f}"
+
+
+def alpha_text(runs):
+    alphas = [last_epoch_alpha(run) for run in runs]
+    if any(a is None for a in alphas):
+        return "not trained"
+    text = span([std for std, _ in alphas], 3)
+    aucs = [auc for _, auc in alphas if auc is not None]
+    return text + (f" (AUC {span(aucs, 3)})" if aucs else "")
+
+
 comparison = json.load(sys.stdin)
 label, runs = sys.argv[1], sys.argv[2:]
 counts = [relabels(run) for run in runs]
@@ -34,4 +59,4 @@ relabel_text = ", ".join(f"{n} ({100 * share:.0f}%)" if share is not None else f
 print(f"| {label} | {percent(comparison['first_accuracy'])} | {percent(comparison['second_accuracy'])} "
       f"| {points(comparison['accuracy_difference'])} | {interval(comparison['accuracy_difference_seed_interval'])} "
       f"| {interval(comparison['accuracy_difference_bootstrap_interval'])} "
-      f"| {comparison['second_ahead_count']} / {comparison['first_ahead_count']} | {relabel_text} |")
+      f"| {comparison['second_ahead_count']} / {comparison['first_ahead_count']} | {alpha_text(runs)} | {relabel_text} |")
