@@ -19,10 +19,15 @@ def interval(i):
     return "n/a" if i is None else f"{100 * i['lower']:+.2f} to {100 * i['upper']:+.2f}"
 
 
+def json_lines(path):
+    """The records of a JSON-lines file (blank lines skipped)."""
+    return [json.loads(line) for line in open(path) if line.strip()]
+
+
 def relabels(run):
     """The run's relabel count, and the share of those with a known clean label that restored it (None: none known)."""
     path = os.path.join(run, "relabels.jsonl")
-    events = [json.loads(line) for line in open(path) if line.strip()] if os.path.exists(path) else []
+    events = json_lines(path) if os.path.exists(path) else []
     judged = [e for e in events if e.get("cleanLabel") is not None]
     right = sum(e["newLabel"] == e["cleanLabel"] for e in judged)
     return len(events), right / len(judged) if judged else None
@@ -33,14 +38,14 @@ def last_epoch_alpha(run):
     configuration = json.load(open(os.path.join(run, "configuration.json")))
     if not configuration.get("importanceWeighting", True):
         return None
-    lines = [line for line in open(os.path.join(run, "metrics.jsonl")) if line.strip()]
-    last = json.loads(lines[-1])
+    last = json_lines(os.path.join(run, "metrics.jsonl"))[-1]
     return last["alphaStd"], last.get("wrongLabelAUC")
 
 
 def span(values, digits):
-    low, high = min(values), max(values)
-    return f"{low:.{digits}f}" if f"{low:.{digits}f}" == f"{high:.{digits}f}" else f"{low:.{digits}f}-{high:.{digits}f}"
+    """'low-high' of the values at `digits` decimals, or one number where both read the same."""
+    low, high = (f"{value:.{digits}f}" for value in (min(values), max(values)))
+    return low if low == high else f"{low}-{high}"
 
 
 def alpha_text(runs):
