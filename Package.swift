@@ -53,7 +53,7 @@ let package = Package(
         .target(name: "SCNTestSupport", dependencies: ["SCNTensor", "SCNFormats"], path: "Tests/SCNTestSupport"),
         .testTarget(name: "SCNTensorTests", dependencies: ["SCNTensor", "SCNKernels", "SCNFormats", "SCNTestSupport"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "SCNLayersTests", dependencies: ["SCNLayers", "SCNTensor", "SCNFormats", "SCNTestSupport"],
+        .testTarget(name: "SCNLayersTests", dependencies: ["SCNLayers", "SCNKernels", "SCNTensor", "SCNFormats", "SCNTestSupport"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "SCNFormatsTests", dependencies: ["SCNFormats", "SCNTensor", "SCNTestSupport"]),
         .testTarget(name: "SCNMethodTests", dependencies: ["SCNMethod", "SCNData", "SCNLayers", "SCNTensor", "SCNFormats", "SCNTestSupport"],

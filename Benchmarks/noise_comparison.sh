@@ -12,6 +12,8 @@
 #   METHODS: the runs to train, "baseline scn-official" by default; METHODS=scn-official trains SCN alone
 #   where the baseline exists already (as averaged_baseline.sh's run, which trains the same weights). The
 #   summary lists every baseline run of that name beside SCN (-baseline and -baseline-averageDECAY).
+#   METHODS=scn-official-marginM trains the same SCN variant with the rank loss's margin M (`--margin M`; the
+#   official code's 0.07, against the paper's 0.15 by default).
 set -euo pipefail
 shopt -s nullglob
 cd "$(dirname "$0")/.."
@@ -24,8 +26,13 @@ variant=$(scn_variant_options $epochs)
 name=ferplus$epochs-noise$noise$(seed_suffix $seed)
 for method in ${METHODS:-baseline scn-official}; do
     run=$out/$name-$method
-    options=$([ $method = baseline ] && echo "--method baseline" || echo "$variant")
+    case $method in
+        baseline) options="--method baseline" ;;
+        scn-official) options=$variant ;;
+        scn-official-margin*) options="$variant --margin ${method#scn-official-margin}" ;;
+        *) echo "unknown method $method (baseline, scn-official, scn-official-marginM)" >&2; exit 1 ;;
+    esac
     train_and_test $run ferplus $data $common $options --keep-checkpoints $((epochs * 5 / 8)) \
         $(weight_average_options $epochs)
 done
-python3 Benchmarks/summarize_runs.py $out/$name-baseline* $out/$name-scn-officia[l]
+python3 Benchmarks/summarize_runs.py $out/$name-baseline* $out/$name-scn-officia[l] $out/$name-scn-official-margin*

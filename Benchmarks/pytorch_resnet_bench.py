@@ -28,6 +28,9 @@ p.add_argument("--infer-batches", type=int, default=10)
 p.add_argument("--threads", type=int, default=2)
 p.add_argument("--channels-last", action="store_true")
 p.add_argument("--bf16", action="store_true", help="autocast convolutions to bfloat16")
+p.add_argument("--optimize-for-inference", action="store_true",
+               help="time inference of torch.jit.optimize_for_inference(torch.jit.script(model)): batch norm "
+                    "folded into the convolutions, oneDNN fusions (training is timed as without it)")
 a = p.parse_args()
 torch.set_num_threads(a.threads)
 torch.manual_seed(0)
@@ -59,6 +62,8 @@ for _ in range(a.steps):
 median_step = sorted(step_s)[a.steps // 2]
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 model.eval()
+if a.optimize_for_inference:
+    model = torch.jit.optimize_for_inference(torch.jit.script(model))
 with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=a.bf16):
     for _ in range(max(1, a.warmup)):
         model(x)
@@ -70,7 +75,7 @@ with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=a.bf16
     median_batch = sorted(batch_s)[a.infer_batches // 2]
 print(json.dumps({
     "peer": f"pytorch {torch.__version__}", "input": a.input, "batch": a.batch, "threads": a.threads,
-    "channels_last": a.channels_last, "bf16": a.bf16,
+    "channels_last": a.channels_last, "bf16": a.bf16, "optimize_for_inference": a.optimize_for_inference,
     "train_images_per_second": round(a.batch / median_step, 3),
     "train_median_seconds_per_step": round(median_step, 4),
     "infer_images_per_second": round(a.batch / median_batch, 3),

@@ -27,6 +27,7 @@ public enum EngineSettings {
     public static let variables: [Variable] = [
         Variable(name: "SCN_CONV_LAYOUT", accepted: "channels-last or preferred") { ConvolutionLayout(rawValue: $0) != nil },
         Variable(name: "SCN_CONVOLUTION", accepted: "onednn or taps") { ConvolutionMethodOverride.named($0) != nil },
+        Variable(name: "SCN_INFERENCE", accepted: "fused or layers") { InferenceMode(rawValue: $0) != nil },
         Variable(name: "SCN_NUM_THREADS", accepted: "a whole number of threads, at least 1") { Int($0).map { $0 >= 1 } ?? false },
         Variable(name: "SCN_POOL_SLACK", accepted: "a number, at least 1") { Double($0).map { $0.isFinite && $0 >= 1 } ?? false },
         Variable(name: "SCN_SUBNORMALS", accepted: "keep or flush") { ["keep", "flush"].contains($0) },

@@ -79,9 +79,10 @@ final class PoolingPlan {
     let workspace: UnsafePointer<dnnl_memory_desc_t>?
     let workspaceFloats: Int
 
-    init(_ g: PoolingGeometry) {
-        source = MemoryDescriptor([g.batch, g.channels, g.inputHeight, g.inputWidth], dnnl_nhwc)
-        destination = MemoryDescriptor([g.batch, g.channels, g.outputHeight, g.outputWidth], dnnl_nhwc)
+    /// - Parameter tag: the layout of the activations in and out (channels-last by default).
+    init(_ g: PoolingGeometry, tag: dnnl_format_tag_t = dnnl_nhwc) {
+        source = MemoryDescriptor([g.batch, g.channels, g.inputHeight, g.inputWidth], tag)
+        destination = MemoryDescriptor([g.batch, g.channels, g.outputHeight, g.outputWidth], tag)
         let algorithm: dnnl_alg_kind_t
         switch g.kind {
         case .max: algorithm = dnnl_pooling_max

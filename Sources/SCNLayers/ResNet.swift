@@ -105,7 +105,11 @@ public final class ResNet: Module, Layer {
     }
 
     /// The pooled features `[N, featureCount]` of images `[N, C, H, W]`.
+    ///
+    /// Inside `FrozenWeights.whileFrozen`, in evaluation mode without gradients, this runs as one fused chain
+    /// (`ResNetInferenceChain`; `SCN_INFERENCE=layers` turns it off).
     public func features(_ x: Tensor) -> Tensor {
+        if let chain = inferenceChain(for: x) { return chain.features(x) }
         var h = bn1(conv1(x), applyingReLU: true)
         if stem == .imageNet { h = maxPool2d(h, kernel: (3, 3), stride: (2, 2), padding: (1, 1)) }
         h = layer4(layer3(layer2(layer1(h))))

@@ -137,7 +137,8 @@ struct BenchCommand: ParsableCommand {
         let inferGFLOPs = forwardFLOPsPerImage * inferRate / 1e9
         let result: [(String, Any)] = [
             ("model", model), ("input", input), ("batch", batch), ("stem", stem), ("precision", precision),
-            ("layout", ConvolutionLayout.current(for: convolutionPrecision).rawValue), ("threads", ThreadPool.shared.threadCount), ("steps", steps),
+            ("layout", ConvolutionLayout.current(for: convolutionPrecision).rawValue),
+            ("inference", InferenceMode.current.rawValue), ("threads", ThreadPool.shared.threadCount), ("steps", steps),
             ("train_images_per_second", round3(trainRate)), ("train_median_seconds_per_step", round3(medianStep)),
             ("train_mean_seconds_per_step", round3(trainSeconds / Double(steps))),
             ("train_gflops_per_second", round3(trainGFLOPs)),

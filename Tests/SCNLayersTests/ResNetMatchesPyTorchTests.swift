@@ -1,5 +1,6 @@
 import Foundation
 import SCNFormats
+import SCNKernels
 import SCNLayers
 import SCNTensor
 import SCNTestSupport
@@ -53,6 +54,12 @@ final class ResNetMatchesPyTorchTests: XCTestCase {
         model.eval()
         let evalLogits = GradientMode.withoutGradients { model(x) }
         assertClose(evalLogits, try file.tensor("eval_logits"), tolerance: 1e-4, "eval logits")
+        // The fused inference chain (batch norm folded into the convolutions) against PyTorch's evaluation.
+        let (fusedLogits, fusedConvolutions) = fusedConvolutionCalls {
+            GradientMode.withoutGradients { FrozenWeights.whileFrozen { model(x) } }
+        }
+        XCTAssertEqual(fusedConvolutions, 20, "ResNet-18 runs as one chain of 20 fused convolutions")
+        assertClose(fusedLogits, try file.tensor("eval_logits"), tolerance: 1e-4, "fused eval logits")
     }
 
     func testTenSGDStepsGiveTheSameLosses() throws {

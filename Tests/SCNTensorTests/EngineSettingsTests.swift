@@ -5,15 +5,15 @@ import XCTest
 /// `EngineSettings.value(of:in:report:)`, which the engine reads its settings with, agrees.
 final class EngineSettingsTests: XCTestCase {
     func testKnownValuesPassAndOthersAreNamed() {
-        let known = ["SCN_CONV_LAYOUT": "preferred", "SCN_CONVOLUTION": "taps", "SCN_NUM_THREADS": "2",
+        let known = ["SCN_CONV_LAYOUT": "preferred", "SCN_CONVOLUTION": "taps", "SCN_INFERENCE": "layers", "SCN_NUM_THREADS": "2",
                      "SCN_POOL_SLACK": "1.0", "SCN_SUBNORMALS": "keep", "OMP_WAIT_POLICY": "anything"]
         XCTAssertEqual(EngineSettings.problems(in: known), [])
         XCTAssertEqual(EngineSettings.problems(in: ["SCN_CONV_LAYOUT": "channels-last", "SCN_CONVOLUTION": "onednn",
-                                                    "SCN_SUBNORMALS": "flush"]), [])
+                                                    "SCN_INFERENCE": "fused", "SCN_SUBNORMALS": "flush"]), [])
         XCTAssertEqual(EngineSettings.problems(in: Dictionary(uniqueKeysWithValues: EngineSettings.variables.map { ($0.name, "") })), [],
                        "an empty value counts as unset")
 
-        let wrong = ["SCN_CONV_LAYOUT": "blocked", "SCN_CONVOLUTION": "oneDNN", "SCN_NUM_THREADS": "0",
+        let wrong = ["SCN_CONV_LAYOUT": "blocked", "SCN_CONVOLUTION": "oneDNN", "SCN_INFERENCE": "fast", "SCN_NUM_THREADS": "0",
                      "SCN_POOL_SLACK": "0.5", "SCN_SUBNORMALS": "kept"]
         XCTAssertEqual(EngineSettings.problems(in: wrong).map(\.name), EngineSettings.variables.map(\.name))
         XCTAssertEqual(EngineSettings.problems(in: ["SCN_NUM_THREADS": "two"]).map(\.description),
@@ -39,7 +39,7 @@ final class EngineSettingsTests: XCTestCase {
             "Warning: ignoring environment variable SCN_CONV_LAYOUT=blocked: expected channels-last or preferred; using the default",
         ])
         // The same rule as problems(in:) for every variable.
-        let wrong = ["SCN_CONV_LAYOUT": "blocked", "SCN_CONVOLUTION": "oneDNN", "SCN_NUM_THREADS": "-1",
+        let wrong = ["SCN_CONV_LAYOUT": "blocked", "SCN_CONVOLUTION": "oneDNN", "SCN_INFERENCE": "Fused", "SCN_NUM_THREADS": "-1",
                      "SCN_POOL_SLACK": "0.5", "SCN_SUBNORMALS": "kept"]
         for variable in EngineSettings.variables {
             XCTAssertNil(value(variable.name, wrong), variable.name)
