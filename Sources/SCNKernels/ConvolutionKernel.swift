@@ -37,6 +37,14 @@ public struct ConvolutionGeometry: Hashable, Sendable {
     public var inputCount: Int { batch * inputChannels * inputHeight * inputWidth }
     public var outputCount: Int { batch * outputChannels * outputHeight * outputWidth }
     public var weightCount: Int { outputChannels * inputChannels * kernelHeight * kernelWidth }
+    /// oneDNN's strides, padding before and padding after (`[height, width]` each); the padding after is
+    /// what the output size leaves over, which can be less than the padding before.
+    var dnnlStridesAndPadding: (strides: [Int64], before: [Int64], after: [Int64]) {
+        ([Int64(strideHeight), Int64(strideWidth)], [Int64(paddingHeight), Int64(paddingWidth)],
+         [Int64((outputHeight - 1) * strideHeight + kernelHeight - inputHeight - paddingHeight),
+          Int64((outputWidth - 1) * strideWidth + kernelWidth - inputWidth - paddingWidth)])
+    }
+
     /// Multiply-adds of the forward pass times two.
     public var forwardFLOPs: Double {
         2 * Double(outputCount) * Double(inputChannels * kernelHeight * kernelWidth)
@@ -290,12 +298,7 @@ final class ConvolutionPlan {
         destinationRequest = MemoryDescriptor(outputDims, tag)
         sourceGradientRequest = MemoryDescriptor(inputDims, tag)
         destinationGradientRequest = MemoryDescriptor(outputDims, tag, computeType)
-        strides = [Int64(g.strideHeight), Int64(g.strideWidth)]
-        paddingLeft = [Int64(g.paddingHeight), Int64(g.paddingWidth)]
-        paddingRight = [
-            Int64((g.outputHeight - 1) * g.strideHeight + g.kernelHeight - g.inputHeight - g.paddingHeight),
-            Int64((g.outputWidth - 1) * g.strideWidth + g.kernelWidth - g.inputWidth - g.paddingWidth),
-        ]
+        (strides, paddingLeft, paddingRight) = g.dnnlStridesAndPadding
         var weightsAny = memoryDescriptor([co, ci, g.kernelHeight, g.kernelWidth], dnnl_format_tag_any, computeType)
         var desc = dnnl_convolution_desc_t()
         dnnlCheck(dnnl_convolution_forward_desc_init(

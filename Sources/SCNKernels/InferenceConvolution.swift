@@ -134,12 +134,7 @@ public final class InferenceConvolution {
         let userWeights = MemoryDescriptor([g.outputChannels, g.inputChannels, g.kernelHeight, g.kernelWidth], dnnl_oihw)
         var weightsAny = memoryDescriptor([g.outputChannels, g.inputChannels, g.kernelHeight, g.kernelWidth],
                                           dnnl_format_tag_any)
-        let strides = [Int64(g.strideHeight), Int64(g.strideWidth)]
-        let paddingLeft = [Int64(g.paddingHeight), Int64(g.paddingWidth)]
-        let paddingRight = [
-            Int64((g.outputHeight - 1) * g.strideHeight + g.kernelHeight - g.inputHeight - g.paddingHeight),
-            Int64((g.outputWidth - 1) * g.strideWidth + g.kernelWidth - g.inputWidth - g.paddingWidth),
-        ]
+        let (strides, paddingLeft, paddingRight) = g.dnnlStridesAndPadding
         var desc = dnnl_convolution_desc_t()
         dnnlCheck(dnnl_convolution_forward_desc_init(
             &desc, dnnl_forward_inference, dnnl_convolution_direct, sourceRequest.pointer, &weightsAny,

@@ -180,7 +180,7 @@ extension ResNet {
     /// remade for a larger batch or another image size; nil where it does not apply (training mode,
     /// gradients on, bf16 convolutions, `SCN_INFERENCE=layers`, outside `whileFrozen`).
     func inferenceChain(for x: Tensor) -> ResNetInferenceChain? {
-        guard x.rank == 4, x.shape[1] == conv1.weight.shape[1], FrozenWeights.isActive,
+        guard x.rank == 4, x.shape[0] > 0, x.shape[1] == conv1.weight.shape[1], FrozenWeights.isActive,
               ResNetInferenceChain.applies(to: self) else { return nil }
         let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
         let holder = FrozenWeights.prepared(for: self) { ChainHolder() }!
