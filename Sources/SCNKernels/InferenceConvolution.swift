@@ -216,11 +216,6 @@ public final class InferenceMaxPooling {
     }
 
     public func run(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>) {
-        KernelProfiler.measure("fused pooling inference") {
-            plan.inference.execute([
-                (DNNLArgument.src, plan.source.pointer, UnsafeMutableRawPointer(mutating: input)),
-                (DNNLArgument.dst, plan.destination.pointer, UnsafeMutableRawPointer(output)),
-            ])
-        }
+        KernelProfiler.measure("fused pooling inference") { plan.runInference(input: input, output: output) }
     }
 }

@@ -45,11 +45,11 @@ public enum PoolingKernel {
     public static func forward(_ g: PoolingGeometry, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
                                workspace: UnsafeMutablePointer<Float>?) {
         let p = plan(g)
+        guard let workspace else { return p.runInference(input: input, output: output) }
         var args: [(Int32, UnsafePointer<dnnl_memory_desc_t>, UnsafeMutableRawPointer)] = [
             (DNNLArgument.src, p.source.pointer, UnsafeMutableRawPointer(mutating: input)),
             (DNNLArgument.dst, p.destination.pointer, UnsafeMutableRawPointer(output)),
         ]
-        guard let workspace else { return p.inference.execute(args) }
         if let ws = p.workspace { args.append((DNNLArgument.workspace, ws, UnsafeMutableRawPointer(workspace))) }
         p.forward.execute(args)
     }
@@ -112,5 +112,13 @@ final class PoolingPlan {
                                                      strides, kernel, dilation, padL, padR), "pooling backward \(g)")
         backward = DNNLPrimitive(operation: &backwardDesc, hint: forward, what: "pooling backward")
         (workspace, workspaceFloats) = forward.workspace
+    }
+
+    /// The forward pass without a workspace (`inference`).
+    func runInference(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>) {
+        inference.execute([
+            (DNNLArgument.src, source.pointer, UnsafeMutableRawPointer(mutating: input)),
+            (DNNLArgument.dst, destination.pointer, UnsafeMutableRawPointer(output)),
+        ])
     }
 }

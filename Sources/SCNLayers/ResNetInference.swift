@@ -96,17 +96,14 @@ final class ResNetInferenceChain {
                     layout = .channelsLast
                     sizes.append(layout.floats(batch: batch, channels: channels, height: h, width: w))
                 }
-                let blockInput = (channels, h, w)
-                let first = fused(block.conv1, block.bn1, appliesReLU: true)
-                (channels, h, w) = (first.geometry.outputChannels, first.geometry.outputHeight, first.geometry.outputWidth)
+                // The shortcut and the first convolution both read the block's input.
                 var shortcut: InferenceConvolution?
                 if let downsample = block.downsample, let conv = downsample.layers[0] as? Conv2d,
                    let norm = downsample.layers[1] as? BatchNorm2d {
-                    let blockOutput = (channels, h, w)
-                    (channels, h, w) = blockInput
                     shortcut = fused(conv, norm, appliesReLU: false)
-                    (channels, h, w) = blockOutput
                 }
+                let first = fused(block.conv1, block.bn1, appliesReLU: true)
+                (channels, h, w) = (first.geometry.outputChannels, first.geometry.outputHeight, first.geometry.outputWidth)
                 let second = fused(block.conv2, block.bn2, addsToOutput: true, appliesReLU: true)
                 blocks.append(Block(inputReorder: inputReorder, first: first, second: second, shortcut: shortcut))
             }
