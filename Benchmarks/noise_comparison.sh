@@ -22,16 +22,10 @@ swift build -c release --product scn >/dev/null
 scn=.build/release/scn
 source Benchmarks/train_and_test.sh
 common=$(ferplus_common_options $epochs $seed $noise)
-variant=$(scn_variant_options $epochs)
 name=ferplus$epochs-noise$noise$(seed_suffix $seed)
 for method in ${METHODS:-baseline scn-official}; do
     run=$out/$name-$method
-    case $method in
-        baseline) options="--method baseline" ;;
-        scn-official) options=$variant ;;
-        scn-official-margin*) options="$variant --margin ${method#scn-official-margin}" ;;
-        *) echo "unknown method $method (baseline, scn-official, scn-official-marginM)" >&2; exit 1 ;;
-    esac
+    options=$(comparison_method_options $method $epochs)
     train_and_test $run ferplus $data $common $options --keep-checkpoints $((epochs * 5 / 8)) \
         $(weight_average_options $epochs)
 done

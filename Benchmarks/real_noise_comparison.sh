@@ -8,7 +8,7 @@
 # Besides test[-trained].json, each finished run gets train-labels[-trained].json: `scn eval --split train` on
 # FER2013's labels, with the ROC AUC of 1-alpha and of 1-p(label) for the labels FERPlus's majority calls wrong.
 # Usage: [AVERAGE=DECAY] [METHODS=...] Benchmarks/real_noise_comparison.sh DATA_ROOT OUT_DIR [EPOCHS] [SEED]
-#   Runs: OUT_DIR/fer2013EPOCHS[-seedSEED]-{baseline,scn-official}. METHODS and AVERAGE as in noise_comparison.sh.
+#   Runs: OUT_DIR/fer2013-epochsEPOCHS[-seedSEED]-{baseline,scn-official}. METHODS and AVERAGE as in noise_comparison.sh.
 set -euo pipefail
 shopt -s nullglob
 cd "$(dirname "$0")/.."
@@ -17,16 +17,10 @@ swift build -c release --product scn >/dev/null
 scn=.build/release/scn
 source Benchmarks/train_and_test.sh
 common=$(ferplus_common_options $epochs $seed 0)
-variant=$(scn_variant_options $epochs)
-name=fer2013$epochs$(seed_suffix $seed)
+name=fer2013-epochs$epochs$(seed_suffix $seed)
 for method in ${METHODS:-baseline scn-official}; do
     run=$out/$name-$method
-    case $method in
-        baseline) options="--method baseline" ;;
-        scn-official) options=$variant ;;
-        scn-official-margin*) options="$variant --margin ${method#scn-official-margin}" ;;
-        *) echo "unknown method $method (baseline, scn-official, scn-official-marginM)" >&2; exit 1 ;;
-    esac
+    options=$(comparison_method_options $method $epochs)
     train_and_test $run fer2013 $data $common $options --keep-checkpoints $((epochs * 5 / 8)) \
         $(weight_average_options $epochs)
     [ -f "$run/test.json" ] || continue

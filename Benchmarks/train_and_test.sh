@@ -61,3 +61,13 @@ scn_variant_options() {
     echo "--method scn --relabel-start $(($1 * 5 / 8)) --alpha-scaling batch-mean --baseline-warmup 2" \
         "--relabel-confidence 0.9 --relabel-patience 2 --loss-form official"
 }
+# comparison_method_options METHOD EPOCHS: the training options of a method of the noise comparisons: baseline,
+# scn-official (scn_variant_options) or scn-official-marginM (the same with the rank loss's margin M).
+comparison_method_options() {
+    case $1 in
+        baseline) echo "--method baseline" ;;
+        scn-official) scn_variant_options $2 ;;
+        scn-official-margin*) echo "$(scn_variant_options $2) --margin ${1#scn-official-margin}" ;;
+        *) echo "unknown method $1 (baseline, scn-official, scn-official-marginM)" >&2; return 1 ;;
+    esac
+}
