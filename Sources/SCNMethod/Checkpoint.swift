@@ -98,6 +98,9 @@ extension Trainer {
             throw TrainingError(reason: "\(url.path): \(error)")
         }
         try model.load(tensors: modelTensors, integers: modelIntegers, source: url.path)
+        // A fixed margin is this configuration's (a fork may set another); a learned one goes on from the
+        // checkpoint's value where that run learned it too.
+        if !(configuration.learnsMargin && saved.learnsMargin) { model.margin.data[0] = configuration.margin }
         weightAverage = nil
         if let decay = configuration.weightAverageDecay, let average {
             startWeightAverage(decay: decay)

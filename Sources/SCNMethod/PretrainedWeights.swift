@@ -24,7 +24,7 @@ public struct PretrainedLoadReport: CustomStringConvertible {
     public var loaded: [String]
     /// File keys dropped on purpose (the layout's, and the user's).
     public var dropped: [String]
-    /// Model keys left as initialized (class-specific heads).
+    /// Model keys left as initialized (class-specific heads; the margin, which is the new run's setting).
     public var initialized: [String]
 
     public var description: String {
@@ -133,7 +133,8 @@ public enum PretrainedWeights {
         var mapped: [String: Tensor] = [:], mappedIntegers: [String: Int] = [:], dropped: [String] = []
         for (key, tensor) in tensors.sorted(by: { $0.key < $1.key }) {
             if dropping.contains(key) { dropped.append(key); continue }
-            guard let target = modelKey(key, layout: layout) else { dropped.append(key); continue }
+            // The rank loss's margin is a setting of the run that starts here (--margin), not a weight.
+            guard let target = modelKey(key, layout: layout), target != "margin" else { dropped.append(key); continue }
             guard let mine = own[target] else { error.unexpected.append(key); continue }
             guard mine.shape == tensor.shape else {
                 error.mismatched.append("\(key) -> \(target): file has shape \(tensor.shape), model \(mine.shape)")

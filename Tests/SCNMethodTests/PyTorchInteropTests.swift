@@ -117,6 +117,22 @@ final class PyTorchInteropTests: XCTestCase {
         XCTAssertEqual(copy.backbone.stateDictionary().integers, state.integers)
     }
 
+    /// A project file loads whole, but for the rank loss's margin: that is the new run's setting.
+    func testAProjectFileLoadsWithoutItsMargin() throws {
+        let saved = model()
+        saved.margin.data[0] = 0.9
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("scn-\(UUID().uuidString).safetensors")
+        defer { try? FileManager.default.removeItem(at: url) }
+        try saved.save(to: url)
+        let m = SCNModel(backbone: ResNet(depth: 18, classCount: 7, stem: .imageNet, width: 8, seed: 4), initialMargin: 0.07, seed: 4)
+        let report = try PretrainedWeights.load(url, into: m)
+        XCTAssertEqual(report.layout, .project)
+        XCTAssertEqual(report.dropped, ["margin"])
+        XCTAssertEqual(report.initialized, ["margin"])
+        XCTAssertEqual(m.margin.scalars, [0.07])
+        XCTAssertEqual(m.importance.weight.scalars, saved.importance.weight.scalars)
+    }
+
     /// A Swift model saved with `Module.save` loads into the PyTorch definition in
     /// Tests/Fixtures/reference_models.py (`SCNModel.load_state_dict`) and gives the same outputs.
     func testExportedModelGivesPyTorchsOutputs() throws {

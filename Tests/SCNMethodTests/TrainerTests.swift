@@ -783,6 +783,16 @@ final class TrainerTests: XCTestCase {
         XCTAssertEqual(ruled.epochsCompleted, 4)
         XCTAssertEqual(ruled.history.map(\.relabels), [0, 0])
 
+        // A fork that fixes the margin trains with its own, not with the value the checkpoint learned.
+        var fixedMargin = configuration
+        fixedMargin.learnsMargin = false
+        fixedMargin.margin = 0.4
+        let refixed = quietTrainer(fixedMargin, train, store)
+        try refixed.fork(from: kept, into: try temporaryDirectory())
+        XCTAssertNotEqual(try SafeTensorsFile(contentsOf: kept).tensor("model.margin").scalars, [0.4])
+        XCTAssertEqual(refixed.model.margin.scalars, [0.4])
+        XCTAssertEqual(refixed.history.map(\.margin), [0.4, 0.4])
+
         var wider = configuration
         wider.width = 8
         let refused = Trainer(configuration: wider, dataset: train, store: store)
