@@ -783,13 +783,16 @@ final class TrainerTests: XCTestCase {
         XCTAssertEqual(ruled.epochsCompleted, 4)
         XCTAssertEqual(ruled.history.map(\.relabels), [0, 0])
 
-        // A fork that fixes the margin trains with its own, not with the value the checkpoint learned.
+        // A fork that sets another fixed margin trains with it, not with the checkpoint's.
         var fixedMargin = configuration
         fixedMargin.learnsMargin = false
+        let fixedDirectory = try temporaryDirectory()
+        try quietTrainer(fixedMargin, train, store).run(in: fixedDirectory, stoppingAfterEpoch: 2)
+        let fixedCheckpoint = fixedDirectory.appendingPathComponent("last.safetensors")
+        XCTAssertEqual(try SafeTensorsFile(contentsOf: fixedCheckpoint).tensor("model.margin").scalars, [0.15])
         fixedMargin.margin = 0.4
         let refixed = quietTrainer(fixedMargin, train, store)
-        try refixed.fork(from: kept, into: try temporaryDirectory())
-        XCTAssertNotEqual(try SafeTensorsFile(contentsOf: kept).tensor("model.margin").scalars, [0.4])
+        try refixed.fork(from: fixedCheckpoint, into: try temporaryDirectory())
         XCTAssertEqual(refixed.model.margin.scalars, [0.4])
         XCTAssertEqual(refixed.history.map(\.margin), [0.4, 0.4])
 
