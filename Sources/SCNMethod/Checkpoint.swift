@@ -74,6 +74,8 @@ extension Trainer {
         for key in file.keys where key.hasPrefix("optimizer.") && key != "optimizer.step" {
             optimizerTensors[String(key.dropFirst(10))] = try file.tensor(key)
         }
+        // A fork that stops learning the margin drops its optimizer state: the margin is no parameter here.
+        if asFork && !model.margin.requiresGrad { optimizerTensors = optimizerTensors.filter { !$0.key.hasPrefix("margin.") } }
         // Validate everything before changing anything.
         let probe = configuration.makeModel(classCount: dataset.classCount)
         try probe.load(tensors: modelTensors, integers: modelIntegers, source: url.path)

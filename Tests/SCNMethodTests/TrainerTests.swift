@@ -795,6 +795,12 @@ final class TrainerTests: XCTestCase {
         try refixed.fork(from: fixedCheckpoint, into: try temporaryDirectory())
         XCTAssertEqual(refixed.model.margin.scalars, [0.4])
         XCTAssertEqual(refixed.history.map(\.margin), [0.4, 0.4])
+        // So does a fork of a run that learned its margin (its optimizer state for the margin is dropped).
+        XCTAssertNotNil(try SafeTensorsFile(contentsOf: kept).entries["optimizer.margin.momentum_buffer"])
+        let unlearned = quietTrainer(fixedMargin, train, store)
+        try unlearned.fork(from: kept, into: try temporaryDirectory())
+        XCTAssertEqual(unlearned.model.margin.scalars, [0.4])
+        XCTAssertEqual(unlearned.history.map(\.margin), [0.4, 0.4])
 
         var wider = configuration
         wider.width = 8
