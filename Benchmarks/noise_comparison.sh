@@ -13,7 +13,8 @@
 #   where the baseline exists already (as averaged_baseline.sh's run, which trains the same weights). The
 #   summary lists every baseline run of that name beside SCN (-baseline and -baseline-averageDECAY).
 #   METHODS=scn-official-marginM trains the same SCN variant with the rank loss's margin M (`--margin M`; the
-#   official code's 0.07, against the paper's 0.15 by default).
+#   official code's 0.07, against the paper's 0.15 by default); METHODS=scn-official-group-by-loss the same
+#   variant with its groups chosen by the loss (`--group-by loss`).
 set -euo pipefail
 shopt -s nullglob
 cd "$(dirname "$0")/.."
@@ -29,4 +30,4 @@ for method in ${METHODS:-baseline scn-official}; do
     train_and_test $run ferplus $data $common $options --keep-checkpoints $((epochs * 5 / 8)) \
         $(weight_average_options $epochs)
 done
-python3 Benchmarks/summarize_runs.py $out/$name-baseline* $out/$name-scn-officia[l] $out/$name-scn-official-margin*
+python3 Benchmarks/summarize_runs.py $out/$name-baseline* $out/$name-scn-officia[l] $out/$name-scn-official-margin* $out/$name-scn-official-group-by-*

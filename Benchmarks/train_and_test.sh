@@ -62,12 +62,14 @@ scn_variant_options() {
         "--relabel-confidence 0.9 --relabel-patience 2 --loss-form official"
 }
 # comparison_method_options METHOD EPOCHS: the training options of a method of the noise comparisons: baseline,
-# scn-official (scn_variant_options) or scn-official-marginM (the same with the rank loss's margin M).
+# scn-official (scn_variant_options), scn-official-marginM (the same with the rank loss's margin M) or
+# scn-official-group-by-loss (the same with the groups chosen by the loss, --group-by loss).
 comparison_method_options() {
     case $1 in
         baseline) echo "--method baseline" ;;
         scn-official) scn_variant_options $2 ;;
         scn-official-margin*) echo "$(scn_variant_options $2) --margin ${1#scn-official-margin}" ;;
-        *) echo "unknown method $1 (baseline, scn-official, scn-official-marginM)" >&2; return 1 ;;
+        scn-official-group-by-loss) echo "$(scn_variant_options $2) --group-by loss" ;;
+        *) echo "unknown method $1 (baseline, scn-official, scn-official-marginM, scn-official-group-by-loss)" >&2; return 1 ;;
     esac
 }

@@ -8,11 +8,22 @@ public enum LossForm: String, Codable, Sendable, CaseIterable {
     case official
 }
 
+/// What splits each batch into SCN's high- and low-importance groups.
+public enum ImportanceGrouping: String, Codable, Sendable, CaseIterable {
+    /// The importance weights themselves (the paper): the top `round(beta * N)` alphas are the high group.
+    case alpha
+    /// The network's probability of each sample's label (this project): the `round(beta * N)` samples with
+    /// the lowest cross-entropy are the high group. The rank loss then teaches alpha to give the samples
+    /// the network disagrees with less weight, and they are relabeling's candidates.
+    case loss
+}
+
 /// The rank-regularization loss over a batch's importance weights.
 ///
-/// The weights are sorted in descending order (ties by dataset index, so the split is deterministic);
-/// the top `round(beta * N)` form the high-importance group, the rest the low group, and
-/// `L_RR = max(0, margin - (mean_high - mean_low))`.
+/// The batch is sorted by a score in descending order (alpha itself, the paper, or another score such as
+/// the label's probability; ties by dataset index, so the split is deterministic); the top `round(beta * N)`
+/// form the high-importance group, the rest the low group, and
+/// `L_RR = max(0, margin - (mean_high(alpha) - mean_low(alpha)))`.
 public struct RankRegularization {
     /// The loss (shape `[]`), differentiable with respect to alpha and to a learnable margin.
     public var loss: Tensor
@@ -30,10 +41,12 @@ public struct RankRegularization {
     ///   - datasetIndices: each sample's dataset index (tie-breaking).
     ///   - beta: the high-group fraction, in (0, 1).
     ///   - margin: `[1]`, delta1 (a parameter when learned).
-    public init(alpha: Tensor, datasetIndices: [Int], beta: Float, margin: Tensor) {
+    ///   - scores: `N` scores that rank the samples, higher more important (nil: alpha itself, the paper).
+    public init(alpha: Tensor, datasetIndices: [Int], beta: Float, margin: Tensor, scores: [Float]? = nil) {
         let n = alpha.shape[0]
         precondition(datasetIndices.count == n, "RankRegularization: \(datasetIndices.count) indices for \(n) weights")
-        let values = alpha.scalars
+        precondition(scores == nil || scores!.count == n, "RankRegularization: \(scores?.count ?? 0) scores for \(n) weights")
+        let values = scores ?? alpha.scalars
         let order = (0..<n).sorted { i, j in
             values[i] != values[j] ? values[i] > values[j] : datasetIndices[i] < datasetIndices[j]
         }

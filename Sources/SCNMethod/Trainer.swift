@@ -175,10 +175,16 @@ public final class Trainer {
             let wce = softTargets.map { crossEntropy(weightedLogits, targets: Tensor($0.flatMap { $0 }, shape: [$0.count, dataset.classCount])) }
                 ?? crossEntropy(weightedLogits, labels: batch.labels)
             var loss = wce
-            // The batch's ranking by alpha: its loss where rank regularization is on, its low-importance group
+            let k = dataset.classCount
+            let probabilities = softmax(output.logits.detached()).scalars
+            // p(label) of each sample: its cross-entropy's order (the loss grouping's scores).
+            let labelProbabilities = batch.labels.enumerated().map { probabilities[$0.offset * k + $0.element] }
+            // The batch's ranking by alpha (or by p(label)): its loss where rank regularization is on, its low-importance group
             // (the paper's relabeling candidates) where relabeling is.
             let ranking = isSCN && (c.rankRegularization || relabeling)
-                ? RankRegularization(alpha: output.alpha, datasetIndices: batch.indices, beta: c.beta, margin: model.margin) : nil
+                ? RankRegularization(alpha: output.alpha, datasetIndices: batch.indices, beta: c.beta, margin: model.margin,
+                                     scores: c.importanceGrouping == .loss ? labelProbabilities : nil)
+                : nil
             let rankLoss = c.rankRegularization ? ranking : nil
             if let rr = rankLoss {
                 loss = c.lossForm == .paper ? c.gamma * rr.loss + (1 - c.gamma) * wce : wce + rr.loss
@@ -198,15 +204,14 @@ public final class Trainer {
             wceSum += Double(wce.item())
             rrSum += Double(rankLoss?.loss.item() ?? 0)
             batches += 1
-            let logits = output.logits.scalars, k = dataset.classCount
+            let logits = output.logits.scalars
             let alphas = output.alpha.scalars
-            let probabilities = softmax(output.logits.detached()).scalars
             for (position, index) in batch.indices.enumerated() {
                 let row = logits[(position * k)..<((position + 1) * k)]
                 let fitted = row.argmax()! - position * k == batch.labels[position]
                 if fitted { correct += 1 }
                 alphaBySample[index] = alphas[position]
-                labelProbabilityBySample[index] = probabilities[position * k + batch.labels[position]]
+                labelProbabilityBySample[index] = labelProbabilities[position]
                 if let clean = dataset.cleanLabels?[index], clean >= 0 {
                     let wrong = batch.labels[position] != clean
                     wrongBySample[index] = wrong

@@ -70,6 +70,8 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     public var rankRegularization = true
     public var beta: Float = 0.7
     public var margin: Float = 0.15
+    /// What splits each batch into the high- and low-importance groups of the rank loss and of relabeling.
+    public var importanceGrouping: ImportanceGrouping = .alpha
     public var learnsMargin = false
     public var relabelThreshold: Float = 0.2
     public var gamma: Float = 0.5
@@ -110,7 +112,7 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     public static var keys: [String] { CodingKeys.allCases.map(\.stringValue) }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case method, targets, distillationWeight, depth, stem, width, inputSize, startInputSize, inputRampEndEpoch, epochs, batchSize, optimizer, learningRate, momentum, weightDecay, schedule, milestones, decay, warmupEpochs, augmentation, importanceWeighting, rankRegularization, beta, margin, learnsMargin, relabelThreshold, gamma, relabelStartEpoch, relabelStopEpoch, relabelScope, relabelProbabilities, lossForm, alphaScaling, baselineWarmupEpochs, relabelConfidence, relabelPatience, importanceInput, weightAverageDecay, weightAverageStartEpoch, seed, precision
+        case method, targets, distillationWeight, depth, stem, width, inputSize, startInputSize, inputRampEndEpoch, epochs, batchSize, optimizer, learningRate, momentum, weightDecay, schedule, milestones, decay, warmupEpochs, augmentation, importanceWeighting, rankRegularization, beta, margin, importanceGrouping, learnsMargin, relabelThreshold, gamma, relabelStartEpoch, relabelStopEpoch, relabelScope, relabelProbabilities, lossForm, alphaScaling, baselineWarmupEpochs, relabelConfidence, relabelPatience, importanceInput, weightAverageDecay, weightAverageStartEpoch, seed, precision
     }
 
     /// Decodes a configuration; keys a file does not have (one written by an earlier version) keep
@@ -141,6 +143,7 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
         rankRegularization = try container.decodeIfPresent(type(of: rankRegularization), forKey: .rankRegularization) ?? rankRegularization
         beta = try container.decodeIfPresent(type(of: beta), forKey: .beta) ?? beta
         margin = try container.decodeIfPresent(type(of: margin), forKey: .margin) ?? margin
+        importanceGrouping = try container.decodeIfPresent(type(of: importanceGrouping), forKey: .importanceGrouping) ?? importanceGrouping
         learnsMargin = try container.decodeIfPresent(type(of: learnsMargin), forKey: .learnsMargin) ?? learnsMargin
         relabelThreshold = try container.decodeIfPresent(type(of: relabelThreshold), forKey: .relabelThreshold) ?? relabelThreshold
         gamma = try container.decodeIfPresent(type(of: gamma), forKey: .gamma) ?? gamma

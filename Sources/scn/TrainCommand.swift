@@ -88,6 +88,8 @@ struct TrainCommand: ParsableCommand {
     var rankRegularization: Bool?
     @Option(help: "SCN: fraction of the batch in the high-importance group (beta).") var beta: Float?
     @Option(help: "SCN: rank-regularization margin delta1.") var margin: Float?
+    @Option(help: "SCN: what splits each batch into the high- and low-importance groups (of the rank loss and of relabeling): alpha (paper) or loss (the network's cross-entropy of the label; the lowest-loss beta share is the high group).")
+    var groupBy: ImportanceGrouping?
     @Flag(help: "SCN: learn the margin.") var learnMargin = false
     @Option(help: "SCN: relabeling threshold delta2.") var relabelThreshold: Float?
     @Option(help: "SCN: weight gamma of the rank loss in the paper's form.") var gamma: Float?
@@ -163,6 +165,7 @@ struct TrainCommand: ParsableCommand {
         if let rankRegularization { c.rankRegularization = rankRegularization }
         if let beta { c.beta = beta }
         if let margin { c.margin = margin }
+        if let groupBy { c.importanceGrouping = groupBy }
         if learnMargin { c.learnsMargin = true }
         if let relabelThreshold { c.relabelThreshold = relabelThreshold }
         if let gamma { c.gamma = gamma }
@@ -212,10 +215,11 @@ struct TrainCommand: ParsableCommand {
             }
         }
         guard c.beta > 0 && c.beta < 1 else { throw ValidationError("--beta must be between 0 and 1") }
-        if c.method == .scn, !c.importanceWeighting, !c.rankRegularization, c.relabelScope == .lowImportance,
+        if c.method == .scn, !c.importanceWeighting, !c.rankRegularization, c.relabelScope == .lowImportance, c.importanceGrouping == .alpha,
            c.relabelStartEpoch < min(c.epochs, c.relabelStopEpoch ?? .max) {
             throw ValidationError("--no-importance-weighting --no-rank-regularization leave alpha untrained, so its low-importance group "
-                                  + "is arbitrary: relabel every sample (--relabel-scope all) or none (--relabel-start \(c.epochs))")
+                                  + "is arbitrary: relabel every sample (--relabel-scope all), the high-loss group (--group-by loss) "
+                                  + "or none (--relabel-start \(c.epochs))")
         }
         if let stop = c.relabelStopEpoch, stop <= c.relabelStartEpoch {
             throw ValidationError("--relabel-stop \(stop) is not after the relabeling start (\(c.relabelStartEpoch)): nothing would be relabeled")
@@ -443,6 +447,7 @@ extension TrainingConfiguration.ScheduleKind: ExpressibleByArgument {}
 extension TrainingConfiguration.Augmentation: ExpressibleByArgument {}
 extension ResNet.Stem: ExpressibleByArgument {}
 extension RelabelScope: ExpressibleByArgument {}
+extension ImportanceGrouping: ExpressibleByArgument {}
 extension RelabelProbabilities: ExpressibleByArgument {}
 extension LossForm: ExpressibleByArgument {}
 extension AlphaScaling: ExpressibleByArgument {}

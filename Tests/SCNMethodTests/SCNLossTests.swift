@@ -33,6 +33,23 @@ final class SCNLossTests: XCTestCase {
         XCTAssertEqual(degenerate.lowGroup, [])
     }
 
+    func testRankRegularizationGroupsByTheGivenScores() {
+        let alpha = Tensor([0.8, 0.9, 0.3, 0.8, 0.1], shape: [5, 1], requiresGrad: true)
+        let margin = Tensor([0.5], shape: [1])
+        // p(label) ranks positions 2, 4, 0 highest (the lowest losses), 3 and 1 lowest; ties by dataset index.
+        let rr = RankRegularization(alpha: alpha, datasetIndices: [0, 1, 2, 3, 4], beta: 0.6, margin: margin,
+                                    scores: [0.7, 0.1, 0.9, 0.2, 0.7])
+        XCTAssertEqual(rr.highGroup, [2, 0, 4])
+        XCTAssertEqual(rr.lowGroup, [3, 1])
+        let gap = (0.3 + 0.8 + 0.1) / 3 - (0.8 + 0.9) / 2
+        XCTAssertEqual(Double(rr.gap), gap, accuracy: 1e-6)
+        XCTAssertEqual(Double(rr.loss.item()), 0.5 - gap, accuracy: 1e-6)
+        rr.loss.backward()
+        // The loss pushes the high-scoring samples' alpha up and the others' down.
+        let expected: [Float] = [-1.0 / 3, 0.5, -1.0 / 3, 0.5, -1.0 / 3]
+        for (g, e) in zip(alpha.grad!.scalars, expected) { XCTAssertEqual(g, e, accuracy: 1e-6) }
+    }
+
     func testAlphaScalings() {
         let alpha = Tensor([0.8, 0.2, 0.5, 0.4, 0.6], shape: [5, 1])
         let labels = [1, 0, 1, 1, 0]

@@ -276,6 +276,27 @@ final class TrainerTests: XCTestCase {
         XCTAssertGreaterThan(aucs[.featuresAndLabelProbability]!, aucs[.features]! + 0.2, "\(aucs)")
     }
 
+    /// With the rank loss alone (no weighting, so only the rank loss trains alpha) and a head that sees the
+    /// label's probability, grouping by the loss teaches alpha to find the wrong labels; grouping by alpha
+    /// itself gives the head no such signal.
+    func testGroupingByTheLossTeachesAlphaTheWrongLabels() throws {
+        let (train, store) = Self.syntheticData(count: 128, seed: 11)
+        let wrong = zip(train.labels, train.cleanLabels!).map { $0 != $1 }
+        var aucs: [ImportanceGrouping: Double] = [:]
+        for grouping in ImportanceGrouping.allCases {
+            var c = Self.configuration(epochs: 6)
+            c.relabelStartEpoch = 100
+            c.importanceWeighting = false
+            c.importanceInput = .featuresAndLabelProbability
+            c.importanceGrouping = grouping
+            let trainer = quietTrainer(c, train, store)
+            try trainer.run(in: try temporaryDirectory())
+            aucs[grouping] = rocAUC(scores: trainer.evaluate(train, store: store).alphas.map { 1 - Double($0) }, positives: wrong)
+        }
+        XCTAssertGreaterThan(aucs[.loss]!, 0.7, "\(aucs)")
+        XCTAssertGreaterThan(aucs[.loss]!, aucs[.alpha]! + 0.2, "\(aucs)")
+    }
+
     func testANonFiniteLossStopsWithTheLastCheckpointIntact() throws {
         let (train, store) = Self.syntheticData(count: 64, seed: 9)
         let directory = try temporaryDirectory()

@@ -323,7 +323,7 @@ final class CommandLineTests: XCTestCase {
 
         // A setting that is nil by default (left out of configuration.json) is still a known key.
         try Data(#"{"relabelStopEpoch": 12, "relabelStartEpoch": 3, "weightAverageDecay": 0.5, "startInputSize": 8, "importanceWeighting": false}"#.utf8).write(to: file)
-        let configured = try scn(["train"] + options + ["--config", file.path, "--no-rank-regularization"])
+        let configured = try scn(["train"] + options + ["--config", file.path, "--no-rank-regularization", "--group-by", "loss"])
         XCTAssertEqual(configured.status, 0, configured.output)
         let saved = try JSONSerialization.jsonObject(with: Data(contentsOf: run.appendingPathComponent("configuration.json"))) as? [String: Any]
         XCTAssertEqual(saved?["relabelStopEpoch"] as? Int, 12)
@@ -332,6 +332,7 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(saved?["startInputSize"] as? Int, 8)
         XCTAssertEqual(saved?["importanceWeighting"] as? Bool, false)
         XCTAssertEqual(saved?["rankRegularization"] as? Bool, false, "an option overrides the file's default")
+        XCTAssertEqual(saved?["importanceGrouping"] as? String, "loss")
         XCTAssertEqual(saved?["inputRampEndEpoch"] as? Int, 1, "the ramp ends at half the epochs by default (at least 1)")
         let line = try String(contentsOf: run.appendingPathComponent("metrics.jsonl"), encoding: .utf8)
         XCTAssertTrue(line.contains("validationAccuracyOfTrainedWeights"), "the average is validated beside the weights: \(line)")
