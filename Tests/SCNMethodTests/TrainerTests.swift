@@ -31,6 +31,11 @@ final class TrainerTests: XCTestCase {
         return (dataset, ImageStore(images: images))
     }
 
+    /// The ROC AUC of 1 - alpha for finding the dataset's wrong labels (`alphas` in sample order; nil without both kinds).
+    static func wrongLabelAUC(ofAlphas alphas: [Float], in dataset: ExpressionDataset) -> Double? {
+        rocAUC(scores: alphas.map { 1 - Double($0) }, positives: zip(dataset.labels, dataset.cleanLabels!).map { $0 != $1 })
+    }
+
     static func configuration(epochs: Int) -> TrainingConfiguration {
         var c = TrainingConfiguration()
         c.stem = .small
@@ -256,7 +261,6 @@ final class TrainerTests: XCTestCase {
     /// wrong labels from right ones; the label-aware head can, and it survives a checkpoint round trip.
     func testALabelAwareImportanceHeadFindsWrongLabels() throws {
         let (train, store) = Self.syntheticData(count: 128, seed: 11)
-        let wrong = zip(train.labels, train.cleanLabels!).map { $0 != $1 }
         var aucs: [ImportanceInput: Double] = [:]
         for input in ImportanceInput.allCases {
             var c = Self.configuration(epochs: 6)
@@ -266,7 +270,7 @@ final class TrainerTests: XCTestCase {
             let directory = try temporaryDirectory()
             try trainer.run(in: directory)
             let alphas = trainer.evaluate(train, store: store).alphas
-            aucs[input] = rocAUC(scores: alphas.map { 1 - Double($0) }, positives: wrong)
+            aucs[input] = Self.wrongLabelAUC(ofAlphas: alphas, in: train)
             let checkpoint = try SafeTensorsFile(contentsOf: directory.appendingPathComponent("last.safetensors"))
             XCTAssertEqual(checkpoint.keys.contains("model.importance_label_weight"), input == .featuresAndLabelProbability)
             let trained = try TrainedModel(checkpoint: directory.appendingPathComponent("last.safetensors"))
@@ -281,17 +285,14 @@ final class TrainerTests: XCTestCase {
     /// itself gives the head no such signal.
     func testGroupingByTheLossTeachesAlphaTheWrongLabels() throws {
         let (train, store) = Self.syntheticData(count: 128, seed: 11)
-        let wrong = zip(train.labels, train.cleanLabels!).map { $0 != $1 }
         var aucs: [ImportanceGrouping: Double] = [:]
         for grouping in ImportanceGrouping.allCases {
             var c = Self.configuration(epochs: 6)
-            c.relabelStartEpoch = 100
-            c.importanceWeighting = false
-            c.importanceInput = .featuresAndLabelProbability
-            c.importanceGrouping = grouping
+            (c.relabelStartEpoch, c.importanceWeighting) = (100, false)
+            (c.importanceInput, c.importanceGrouping) = (.featuresAndLabelProbability, grouping)
             let trainer = quietTrainer(c, train, store)
             try trainer.run(in: try temporaryDirectory())
-            aucs[grouping] = rocAUC(scores: trainer.evaluate(train, store: store).alphas.map { 1 - Double($0) }, positives: wrong)
+            aucs[grouping] = Self.wrongLabelAUC(ofAlphas: trainer.evaluate(train, store: store).alphas, in: train)
         }
         XCTAssertGreaterThan(aucs[.loss]!, 0.7, "\(aucs)")
         XCTAssertGreaterThan(aucs[.loss]!, aucs[.alpha]! + 0.2, "\(aucs)")
