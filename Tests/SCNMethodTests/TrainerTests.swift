@@ -160,6 +160,23 @@ final class TrainerTests: XCTestCase {
         }
         XCTAssertFalse(relabelingOnly.relabelLog.isEmpty, "relabeling alone relabels")
         XCTAssertEqual(Set(relabelingOnly.relabelLog.map(\.epoch)).min(), 2, "from its start epoch")
+        // Relabeling alone within the high-loss group: the loss grouping needs no trained alpha.
+        let relabelingHighLoss = try trained {
+            $0.importanceWeighting = false; $0.rankRegularization = false; $0.importanceGrouping = .loss
+            $0.relabelStartEpoch = 1; $0.relabelPatience = 1
+        }
+        XCTAssertEqual(relabelingHighLoss.history.map(\.rankRegularization), [0, 0, 0])
+        // An untrained alpha's low group (refused by `scn train`) is an arbitrary 30% of each batch.
+        let relabelingLowAlpha = try trained {
+            $0.importanceWeighting = false; $0.rankRegularization = false; $0.relabelStartEpoch = 1; $0.relabelPatience = 1
+        }
+        // Up to the first relabeling epoch's end the three runs train alike, so that epoch's changes compare: the
+        // rule's proposals (a low p(label)) lie in the high-loss group, and only some in an arbitrary one.
+        func firstEpochChanges(_ trainer: Trainer) -> Set<Int> { Set(trainer.relabelLog.filter { $0.epoch == 2 }.map(\.index)) }
+        let all = firstEpochChanges(relabelingOnly), lowAlpha = firstEpochChanges(relabelingLowAlpha)
+        XCTAssertFalse(all.isEmpty)
+        XCTAssertEqual(firstEpochChanges(relabelingHighLoss), all)
+        XCTAssertTrue(lowAlpha.isStrictSubset(of: all), "\(lowAlpha.count) of \(all.count)")
     }
 
     /// A run with a weight average that started before the interruption (epoch 1) and one where it starts
