@@ -176,8 +176,10 @@ public final class Trainer {
                 ?? crossEntropy(weightedLogits, labels: batch.labels)
             var loss = wce
             let k = dataset.classCount
-            let probabilities = softmax(output.logits.detached()).scalars
-            // p(label) of each sample: its cross-entropy's order (the loss grouping's scores).
+            // The plain logits' probabilities, `[N, k]`: p(label) orders the loss grouping and is logged, and the
+            // paper's relabeling compares them.
+            let logitProbabilities = softmax(output.logits.detached())
+            let probabilities = logitProbabilities.scalars
             let labelProbabilities = batch.labels.enumerated().map { probabilities[$0.offset * k + $0.element] }
             // The batch's ranking by alpha (or by p(label)): its loss where rank regularization is on, its low-importance group
             // (the paper's relabeling candidates) where relabeling is.
@@ -228,7 +230,7 @@ public final class Trainer {
             if relabeling, let rr = ranking {
                 let probabilities: Tensor
                 switch c.relabelProbabilities {
-                case .logits: probabilities = softmax(output.logits.detached())
+                case .logits: probabilities = logitProbabilities
                 case .weightedLogits: probabilities = softmax(output.weightedLogits.detached())
                 case .averagedLogits:
                     guard let average = weightAverage else {
