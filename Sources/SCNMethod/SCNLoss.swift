@@ -1,3 +1,4 @@
+import Foundation
 import SCNTensor
 
 /// Which published form of SCN's objective to use.
@@ -12,10 +13,32 @@ public enum LossForm: String, Codable, Sendable, CaseIterable {
 public enum ImportanceGrouping: String, Codable, Sendable, CaseIterable {
     /// The importance weights themselves (the paper): the top `round(beta * N)` alphas are the high group.
     case alpha
-    /// The network's probability of each sample's label (this project): the `round(beta * N)` samples with
-    /// the lowest cross-entropy are the high group. The rank loss then teaches alpha to give the samples
-    /// the network disagrees with less weight, and they are relabeling's candidates.
+    /// The network's probability of each sample's target (this project): the `round(beta * N)` samples with
+    /// the lowest cross-entropy against their targets are the high group. The rank loss then teaches alpha to
+    /// give the samples the network disagrees with less weight, and they are relabeling's candidates.
     case loss
+}
+
+/// The loss grouping's score of each sample, `[N]`, higher more important: `exp(-cross-entropy)` of the
+/// network's plain probabilities against the sample's target, in [0, 1]. For a hard label this is
+/// p(label) itself; for a soft target t (votes, a teacher) it is `prod_j p_j ^ t_j`, so the ranking is the
+/// training loss's.
+/// - Parameters:
+///   - probabilities: `[N * k]` softmax of the plain logits, row-major.
+///   - classCount: k.
+///   - labels: `N` labels in 0..<k.
+///   - softTargets: `N` rows of `k` probabilities, or nil where the labels are the targets.
+public func targetProbabilities(_ probabilities: [Float], classCount k: Int, labels: [Int], softTargets: [[Float]]?) -> [Float] {
+    precondition(probabilities.count == labels.count * k, "targetProbabilities: \(probabilities.count) probabilities for \(labels.count) samples of \(k) classes")
+    guard let softTargets else { return labels.enumerated().map { probabilities[$0.offset * k + $0.element] } }
+    precondition(softTargets.count == labels.count, "targetProbabilities: \(softTargets.count) targets for \(labels.count) samples")
+    return softTargets.enumerated().map { i, target in
+        var logProbability: Float = 0
+        for (j, t) in target.enumerated() where t > 0 {
+            logProbability += t * log(max(probabilities[i * k + j], .leastNormalMagnitude))
+        }
+        return exp(logProbability)
+    }
 }
 
 /// The rank-regularization loss over a batch's importance weights.

@@ -180,12 +180,15 @@ public final class Trainer {
             // paper's relabeling compares them.
             let logitProbabilities = softmax(output.logits.detached())
             let probabilities = logitProbabilities.scalars
-            let labelProbabilities = batch.labels.enumerated().map { probabilities[$0.offset * k + $0.element] }
-            // The batch's ranking by alpha (or by p(label)): its loss where rank regularization is on, its low-importance group
-            // (the paper's relabeling candidates) where relabeling is.
+            let labelProbabilities = targetProbabilities(probabilities, classCount: k, labels: batch.labels, softTargets: nil)
+            // The batch's ranking by alpha (or by the probability of each sample's target, its training loss): its loss where
+            // rank regularization is on, its low-importance group (the paper's relabeling candidates) where relabeling is.
             let ranking = isSCN && (c.rankRegularization || relabeling)
                 ? RankRegularization(alpha: output.alpha, datasetIndices: batch.indices, beta: c.beta, margin: model.margin,
-                                     scores: c.importanceGrouping == .loss ? labelProbabilities : nil)
+                                     scores: c.importanceGrouping == .loss
+                                        ? softTargets.map { targetProbabilities(probabilities, classCount: k, labels: batch.labels, softTargets: $0) }
+                                            ?? labelProbabilities
+                                        : nil)
                 : nil
             let rankLoss = c.rankRegularization ? ranking : nil
             if let rr = rankLoss {

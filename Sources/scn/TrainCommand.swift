@@ -88,7 +88,7 @@ struct TrainCommand: ParsableCommand {
     var rankRegularization: Bool?
     @Option(help: "SCN: fraction of the batch in the high-importance group (beta).") var beta: Float?
     @Option(help: "SCN: rank-regularization margin delta1.") var margin: Float?
-    @Option(help: "SCN: what splits each batch into the high- and low-importance groups (of the rank loss and of relabeling): alpha (paper) or loss (the network's cross-entropy of the label; the lowest-loss beta share is the high group).")
+    @Option(help: "SCN: what splits each batch into the high- and low-importance groups (of the rank loss and of relabeling): alpha (paper) or loss (the network's cross-entropy of the label, or of the soft targets with --targets votes or --distill-from; the lowest-loss beta share is the high group).")
     var groupBy: ImportanceGrouping?
     @Flag(help: "SCN: learn the margin.") var learnMargin = false
     @Option(help: "SCN: relabeling threshold delta2.") var relabelThreshold: Float?

@@ -33,6 +33,31 @@ final class SCNLossTests: XCTestCase {
         XCTAssertEqual(degenerate.lowGroup, [])
     }
 
+    /// The loss grouping's scores: p(label) for hard labels, `exp(-cross-entropy)` against soft targets, which
+    /// can order two samples the other way round from p(label).
+    func testTargetProbabilitiesAreTheExponentOfMinusTheCrossEntropy() {
+        let probabilities: [Float] = [0.5, 0.5, 0, 0.6, 1e-4, 0.3999, 0.2, 0.3, 0.5]
+        let labels = [0, 0, 2]
+        XCTAssertEqual(targetProbabilities(probabilities, classCount: 3, labels: labels, softTargets: nil), [0.5, 0.6, 0.5])
+        let oneHot = targetProbabilities(probabilities, classCount: 3, labels: labels,
+                                         softTargets: [[1, 0, 0], [1, 0, 0], [0, 0, 1]])
+        for (score, expected) in zip(oneHot, [Float(0.5), 0.6, 0.5]) { XCTAssertEqual(score, expected, accuracy: 1e-6) }
+        // Votes split between classes 0 and 1: the first sample agrees with them, the second does not, although
+        // its labelled class is more probable.
+        let votes: [[Float]] = [[0.5, 0.5, 0], [0.5, 0.5, 0], [0.1, 0.2, 0.7]]
+        let scores = targetProbabilities(probabilities, classCount: 3, labels: labels, softTargets: votes)
+        XCTAssertEqual(scores[0], 0.5, accuracy: 1e-6)
+        XCTAssertEqual(Double(scores[1]), (0.6 * 1e-4).squareRoot(), accuracy: 1e-6)
+        let crossEntropy = -(0.1 * log(0.2) + 0.2 * log(0.3) + 0.7 * log(0.5))
+        XCTAssertEqual(Double(scores[2]), exp(-crossEntropy), accuracy: 1e-6)
+        let rr = RankRegularization(alpha: Tensor([0.5, 0.5, 0.5], shape: [3, 1]), datasetIndices: [0, 1, 2], beta: 0.34,
+                                    margin: Tensor([0.1], shape: [1]), scores: scores)
+        XCTAssertEqual(rr.lowGroup, [2, 1], "the sample against its votes ranks last")
+        // A zero probability where the target has mass gives a score of (almost) zero, not NaN.
+        let zero = targetProbabilities([1, 0], classCount: 2, labels: [0], softTargets: [[0.5, 0.5]])
+        XCTAssertTrue(zero[0].isFinite && zero[0] < 1e-10)
+    }
+
     func testRankRegularizationGroupsByTheGivenScores() {
         let alpha = Tensor([0.8, 0.9, 0.3, 0.8, 0.1], shape: [5, 1], requiresGrad: true)
         let margin = Tensor([0.5], shape: [1])
