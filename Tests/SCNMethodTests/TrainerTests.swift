@@ -315,6 +315,44 @@ final class TrainerTests: XCTestCase {
         XCTAssertGreaterThan(aucs[.loss]!, aucs[.alpha]! + 0.2, "\(aucs)")
     }
 
+    /// With vote targets, `--group-by loss` ranks each batch by the cross-entropy against the votes, the loss it
+    /// trains: a one-step epoch's rank loss is the one the votes' scores give on the untrained network's
+    /// outputs for that batch, and not the one p(label) gives.
+    func testGroupingByTheLossRanksVoteTargetsByTheirCrossEntropy() throws {
+        let (noisy, store) = Self.syntheticData(count: 16, seed: 41)
+        var g = RandomGenerator(seed: 41)
+        // Each face's label holds 40% of its votes, the other classes 13-30% each at random.
+        let votes = noisy.cleanLabels!.map { label -> [Float] in
+            let shares = (0..<4).map { _ in 1 + g.nextUniform() }
+            let others = shares.enumerated().filter { $0.offset != label }.map(\.element).reduce(0, +)
+            return shares.enumerated().map { $0.offset == label ? 0.4 : 0.6 * $0.element / others }
+        }
+        let voted = ExpressionDataset(name: "quadrants", classNames: noisy.classNames, imagePaths: noisy.imagePaths,
+                                      labels: noisy.cleanLabels!, voteDistributions: votes)
+        var c = Self.configuration(epochs: 1)
+        (c.targets, c.importanceGrouping, c.importanceWeighting, c.relabelStartEpoch) = (.votes, .loss, false, 100)
+        (c.margin, c.lossForm) = (1, .official)  // the hinge is always active, so the loss reads the groups' gap
+        let trainer = quietTrainer(c, voted, store)
+        try trainer.trainEpoch()
+
+        // The same batch through an identical untrained network.
+        let untrained = quietTrainer(c, voted, store)
+        let loader = BatchLoader(store: store, batchSize: c.batchSize, transforms: c.trainingTransforms(channels: 3),
+                                 seed: c.seed, dropsLastPartialBatch: true)
+        let batch = try XCTUnwrap(loader.batches(epoch: 0, labels: voted.labels).next())
+        untrained.model.train()
+        let output = untrained.model(batch.images, labels: batch.labels)
+        let probabilities = softmax(output.logits.detached()).scalars
+        func rankLoss(_ targets: [[Float]]?) -> Double {
+            let scores = targetProbabilities(probabilities, classCount: 4, labels: batch.labels, softTargets: targets)
+            return Double(RankRegularization(alpha: output.alpha, datasetIndices: batch.indices, beta: c.beta,
+                                             margin: untrained.model.margin, scores: scores).loss.item())
+        }
+        let byVotes = rankLoss(voted.targetDistributions(of: batch.indices)), byLabel = rankLoss(nil)
+        XCTAssertGreaterThan(abs(byVotes - byLabel), 1e-4, "the two rankings must differ for the test to tell them apart")
+        XCTAssertEqual(trainer.history[0].rankRegularization, byVotes, accuracy: 1e-6)
+    }
+
     func testANonFiniteLossStopsWithTheLastCheckpointIntact() throws {
         let (train, store) = Self.syntheticData(count: 64, seed: 9)
         let directory = try temporaryDirectory()
