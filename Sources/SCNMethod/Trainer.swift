@@ -176,8 +176,8 @@ public final class Trainer {
                 ?? crossEntropy(weightedLogits, labels: batch.labels)
             var loss = wce
             let k = dataset.classCount
-            // The plain logits' probabilities, `[N, k]`: p(label) orders the loss grouping and is logged, and the
-            // paper's relabeling compares them.
+            // The plain logits' probabilities, `[N, k]`: p(label) is logged, the probability of each sample's target
+            // orders the loss grouping, and the paper's relabeling compares them.
             let logitProbabilities = softmax(output.logits.detached())
             let probabilities = logitProbabilities.scalars
             let labelProbabilities = targetProbabilities(probabilities, classCount: k, labels: batch.labels, softTargets: nil)
@@ -186,9 +186,7 @@ public final class Trainer {
             let ranking = isSCN && (c.rankRegularization || relabeling)
                 ? RankRegularization(alpha: output.alpha, datasetIndices: batch.indices, beta: c.beta, margin: model.margin,
                                      scores: c.importanceGrouping == .loss
-                                        ? softTargets.map { targetProbabilities(probabilities, classCount: k, labels: batch.labels, softTargets: $0) }
-                                            ?? labelProbabilities
-                                        : nil)
+                                        ? targetProbabilities(probabilities, classCount: k, labels: batch.labels, softTargets: softTargets) : nil)
                 : nil
             let rankLoss = c.rankRegularization ? ranking : nil
             if let rr = rankLoss {
